@@ -17,6 +17,7 @@ import java.nio.file.Path;
 final class DeviceDax {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;
@@ -73,6 +74,41 @@ final class DeviceDax {
                 }
             };
             return PmemRegion.ofDeviceDax(path, addr.reinterpret(size), owner);
+        } catch (RegionException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new RegionException("region " + path + ": " + t, t);
+        }
+    }
+
+    /** Reads the wear counters of a device-DAX device through a read-only mapping, without locking it. */
+    static WearCounters readWear(Path path) throws RegionException {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (java.io.IOException e) {
+            throw new RegionException("region " + path + ": " + e.getMessage());
+        }
+        long size = DeviceKind.readSysfsLong(path, Path.of("/sys/bus/dax/devices", real.getFileName().toString(), "size"));
+        PmemRegion.checkSize(path, size);
+        try (Arena tmp = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(tmp.allocateFrom(real.toString()), O_RDONLY);
+            if (fd < 0) {
+                throw new RegionException("region " + path + ": cannot open the device-DAX device for reading");
+            }
+            try {
+                MemorySegment addr = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ, MAP_SHARED, fd, 0L);
+                if (addr.address() == -1L) {
+                    throw new RegionException("region " + path + ": read-only mmap of " + Region.formatSize(size) + " failed");
+                }
+                try {
+                    return WearCounters.load(addr.reinterpret(size), size);
+                } finally {
+                    int ignored = (int) MUNMAP.invokeExact(addr, size);
+                }
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
         } catch (RegionException e) {
             throw e;
         } catch (Throwable t) {

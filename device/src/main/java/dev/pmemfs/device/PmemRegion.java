@@ -44,6 +44,7 @@ public final class PmemRegion extends Region {
     private final Arena arena;
     private final AutoCloseable owner;
     private final PersistMode mode;
+    private boolean closed;
 
     private PmemRegion(Path path, MemorySegment seg, Arena arena, AutoCloseable owner, PersistMode mode) {
         super(path.toString(), seg);
@@ -97,8 +98,9 @@ public final class PmemRegion extends Region {
         Arena arena = null;
         boolean ok = false;
         try {
-            ch = newSize >= 0
-                    ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE)
+            // CREATE_NEW: a file that appeared since the caller looked is not ours to delete
+            ch = created
+                    ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock = lock(ch, path);
             if (lock == null) {
@@ -122,9 +124,7 @@ public final class PmemRegion extends Region {
                 mode = PersistMode.MSYNC;
                 seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
             }
-            LOG.info("region {}: {} mapped, persist by {}", path, formatSize(size),
-                    mode == PersistMode.MAP_SYNC ? "cache-line write-back (MAP_SYNC)"
-                            : "msync (MAP_SYNC not supported here" + (isTmpfs(path) ? ": tmpfs, emulated pmem)" : ")"));
+            LOG.info("region {}: {} mapped, persist by {}", path, formatSize(size), describe(mode, isTmpfs(path)));
             FileChannel channel = ch;
             PmemRegion r = new PmemRegion(path, seg, arena, channel, mode);
             ok = true;
@@ -136,7 +136,8 @@ public final class PmemRegion extends Region {
         } catch (AccessDeniedException e) {
             throw new RegionException("region " + path + ": permission denied");
         } catch (FileAlreadyExistsException e) {
-            throw new RegionException("region " + path + ": already exists");
+            created = false; // created by somebody else meanwhile
+            throw new RegionException("region " + path + ": already exists (use --force to overwrite it)");
         } catch (IOException e) {
             String msg = e.getMessage() == null ? e.toString() : e.getMessage();
             if (msg.contains("Map failed") || msg.contains("Cannot allocate memory")) {
@@ -161,6 +162,15 @@ public final class PmemRegion extends Region {
                 }
             }
         }
+    }
+
+    /** How persist works, as the open log line says it. */
+    static String describe(PersistMode mode, boolean tmpfs) {
+        return switch (mode) {
+            case MAP_SYNC -> "cache-line write-back (MAP_SYNC)";
+            case MSYNC -> "msync (MAP_SYNC not supported here" + (tmpfs ? ": tmpfs, emulated pmem)" : ")");
+            case DEVICE_DAX -> "msync of the device-DAX mapping";
+        };
     }
 
     private static FileLock lock(FileChannel ch, Path path) throws IOException {
@@ -198,9 +208,13 @@ public final class PmemRegion extends Region {
         }
     }
 
-    /** Saves the wear counters, unmaps the region and releases its lock. */
+    /** Saves the wear counters, unmaps the region and releases its lock. A second close does nothing. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             saveWear();
         } finally {
@@ -214,6 +228,7 @@ public final class PmemRegion extends Region {
     }
 
     static PmemRegion ofDeviceDax(Path path, MemorySegment seg, AutoCloseable owner) {
+        LOG.info("region {}: {} mapped, persist by {}", path, formatSize(seg.byteSize()), describe(PersistMode.DEVICE_DAX, false));
         return new PmemRegion(path, seg, null, owner, PersistMode.DEVICE_DAX);
     }
 }

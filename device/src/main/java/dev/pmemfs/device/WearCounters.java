@@ -4,7 +4,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
 
@@ -19,13 +25,15 @@ import java.util.zip.CRC32C;
  *      8     4  version (1)
  *     12     4  CRC32C of bytes [16, 4096) followed by the block counters
  *     16     8  region size the counters describe
- *     24     8  block count
+ *     24     8  block count n (every 4 KiB block of the region, wear area included)
  *     32     8  bytes written (lifetime)
  *     40     8  persist barriers (lifetime)
  *     48     8  store operations (lifetime)
- *   4096  4*n  stores per block, one u32 per 4 KiB block of the region
+ *     56  4040  zero
+ *   4096  8*n  stores per block, one u64 per 4 KiB block, padded with zeros to a 4 KiB multiple
  * </pre>
  * A missing or damaged area starts the counters from zero (and the first save writes a good one).
+ * Counters are u64 because a hot block (a journal head) can pass 2^32 stores in a lifetime.
  *
  * <p>Thread safety: all counters are updated atomically; a snapshot taken while stores run is
  * not a single point in time.
@@ -34,77 +42,130 @@ public final class WearCounters {
     static final long MAGIC = 0x5241455746454d50L; // "PMEMWEAR" little-endian
     static final int VERSION = 1;
     static final int HEADER = Region.BLOCK_SIZE;
+    static final int COUNTER_SIZE = 8;
+    static final long OFF_MAGIC = 0;
+    static final long OFF_VERSION = 8;
+    static final long OFF_CRC = 12;
+    static final long OFF_REGION_SIZE = 16;
+    static final long OFF_BLOCKS = 24;
+    static final long OFF_BYTES = 32;
+    static final long OFF_PERSISTS = 40;
+    static final long OFF_STORES = 48;
     private static final ValueLayout.OfLong LONG = Region.LONG;
     private static final ValueLayout.OfInt INT = Region.INT;
-    private static final VarHandle BLOCK = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle BLOCK = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final int[] perBlock;
+    private final long[] perBlock;
     private final LongAdder bytes = new LongAdder();
     private final LongAdder persists = new LongAdder();
     private final LongAdder stores = new LongAdder();
 
     private WearCounters(int blocks) {
-        this.perBlock = new int[blocks];
+        this.perBlock = new long[blocks];
     }
 
     /** Bytes at the tail of a region of {@code regionSize} bytes that hold its wear counters. */
     public static long areaSize(long regionSize) {
         long blocks = regionSize / Region.BLOCK_SIZE;
-        long counters = (blocks * 4 + Region.BLOCK_SIZE - 1) / Region.BLOCK_SIZE * Region.BLOCK_SIZE;
+        long counters = (blocks * COUNTER_SIZE + Region.BLOCK_SIZE - 1) / Region.BLOCK_SIZE * Region.BLOCK_SIZE;
         return HEADER + counters;
     }
 
+    /** The counters saved in a mapped region of {@code regionSize} bytes, or zeros if none are. */
     static WearCounters load(MemorySegment region, long regionSize) {
+        return fromArea(region.asSlice(regionSize - areaSize(regionSize), areaSize(regionSize)), regionSize);
+    }
+
+    /** The counters in {@code area}, the wear area of a region of {@code regionSize} bytes, or zeros. */
+    static WearCounters fromArea(MemorySegment area, long regionSize) {
         long blocks = regionSize / Region.BLOCK_SIZE;
         if (blocks > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("region too large for wear accounting: " + regionSize);
         }
         WearCounters w = new WearCounters((int) blocks);
-        MemorySegment area = region.asSlice(regionSize - areaSize(regionSize));
         if (valid(area, regionSize)) {
-            w.bytes.add(area.get(LONG, 32));
-            w.persists.add(area.get(LONG, 40));
-            w.stores.add(area.get(LONG, 48));
-            MemorySegment.copy(area, INT, HEADER, w.perBlock, 0, (int) blocks);
+            w.bytes.add(area.get(LONG, OFF_BYTES));
+            w.persists.add(area.get(LONG, OFF_PERSISTS));
+            w.stores.add(area.get(LONG, OFF_STORES));
+            MemorySegment.copy(area, LONG, HEADER, w.perBlock, 0, (int) blocks);
         }
         return w;
     }
 
-    private static boolean valid(MemorySegment area, long regionSize) {
-        if (area.get(LONG, 0) != MAGIC || area.get(INT, 8) != VERSION) {
+    /** Whether {@code area} holds counters saved for a region of {@code regionSize} bytes. */
+    static boolean valid(MemorySegment area, long regionSize) {
+        if (area.byteSize() < areaSize(regionSize)) {
             return false;
         }
-        if (area.get(LONG, 16) != regionSize || area.get(LONG, 24) != regionSize / Region.BLOCK_SIZE) {
+        if (area.get(LONG, OFF_MAGIC) != MAGIC || area.get(INT, OFF_VERSION) != VERSION) {
             return false;
         }
-        return area.get(INT, 12) == crc(area, regionSize);
+        if (area.get(LONG, OFF_REGION_SIZE) != regionSize || area.get(LONG, OFF_BLOCKS) != regionSize / Region.BLOCK_SIZE) {
+            return false;
+        }
+        return area.get(INT, OFF_CRC) == crc(area, regionSize);
     }
 
     private static int crc(MemorySegment area, long regionSize) {
         CRC32C crc = new CRC32C();
-        crc.update(area.asSlice(16, HEADER - 16).asByteBuffer());
-        crc.update(area.asSlice(HEADER, regionSize / Region.BLOCK_SIZE * 4).asByteBuffer());
+        crc.update(area.asSlice(OFF_REGION_SIZE, HEADER - OFF_REGION_SIZE).asByteBuffer());
+        crc.update(area.asSlice(HEADER, regionSize / Region.BLOCK_SIZE * COUNTER_SIZE).asByteBuffer());
         return (int) crc.getValue();
     }
 
+    /** Writes the counters into the wear area of {@code region}, which starts at {@code areaOffset}. */
     void save(MemorySegment region, long areaOffset) {
         long regionSize = region.byteSize();
         MemorySegment area = region.asSlice(areaOffset);
         area.asSlice(0, HEADER).fill((byte) 0);
-        area.set(LONG, 0, MAGIC);
-        area.set(INT, 8, VERSION);
-        area.set(LONG, 16, regionSize);
-        area.set(LONG, 24, perBlock.length);
-        area.set(LONG, 32, bytes.sum());
-        area.set(LONG, 40, persists.sum());
-        area.set(LONG, 48, stores.sum());
-        MemorySegment.copy(perBlock, 0, area, INT, HEADER, perBlock.length);
-        area.set(INT, 12, crc(area, regionSize));
+        area.set(LONG, OFF_MAGIC, MAGIC);
+        area.set(INT, OFF_VERSION, VERSION);
+        area.set(LONG, OFF_REGION_SIZE, regionSize);
+        area.set(LONG, OFF_BLOCKS, perBlock.length);
+        area.set(LONG, OFF_BYTES, bytes.sum());
+        area.set(LONG, OFF_PERSISTS, persists.sum());
+        area.set(LONG, OFF_STORES, stores.sum());
+        MemorySegment.copy(perBlock, 0, area, LONG, HEADER, perBlock.length);
+        area.set(INT, OFF_CRC, crc(area, regionSize));
     }
 
     /** Reads the counters saved in a region image (e.g. a region file opened read-only). */
     public static WearCounters read(MemorySegment region) {
         return load(region, region.byteSize());
+    }
+
+    /**
+     * Reads the lifetime counters of a region that is not open: a region file or {@code /dev/pmemN}
+     * is read at its tail, a device-DAX device is mapped read-only. Takes no lock and writes
+     * nothing, so it works beside a mounted region too (the counters are then those of the last
+     * save). A region whose counters were never saved, or are damaged, reads as zeros.
+     */
+    public static WearCounters read(Path path) throws RegionException {
+        DeviceKind kind = DeviceKind.of(path);
+        if (kind == DeviceKind.DAX) {
+            return DeviceDax.readWear(path);
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = kind == DeviceKind.BLOCK ? DeviceKind.blockDeviceSize(path) : ch.size();
+            PmemRegion.checkSize(path, size);
+            long areaSize = areaSize(size);
+            ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(areaSize));
+            long pos = size - areaSize;
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, pos + buf.position()) < 0) {
+                    throw new RegionException("region " + path + ": unexpected end of file reading its wear area");
+                }
+            }
+            return fromArea(MemorySegment.ofBuffer(buf.flip()), size);
+        } catch (RegionException e) {
+            throw e;
+        } catch (NoSuchFileException e) {
+            throw new RegionException("region " + path + ": no such file or device");
+        } catch (AccessDeniedException e) {
+            throw new RegionException("region " + path + ": permission denied");
+        } catch (IOException e) {
+            throw new RegionException("region " + path + ": cannot read its wear area (" + e.getMessage() + ")", e);
+        }
     }
 
     void count(long offset, long length) {
@@ -146,14 +207,14 @@ public final class WearCounters {
 
     /** Stores that touched {@code block} (lifetime). */
     public long blockWrites(long block) {
-        return Integer.toUnsignedLong((int) BLOCK.getVolatile(perBlock, (int) block));
+        return (long) BLOCK.getVolatile(perBlock, (int) block);
     }
 
     /** The most-written block (the lowest one on a tie). */
     public long mostWrittenBlock() {
         int best = 0;
         for (int b = 1; b < perBlock.length; b++) {
-            if (Integer.compareUnsigned(perBlock[b], perBlock[best]) > 0) {
+            if (perBlock[b] > perBlock[best]) {
                 best = b;
             }
         }
@@ -165,9 +226,9 @@ public final class WearCounters {
      * written {@code [2^(k-1), 2^k)} times.
      */
     public long[] histogram() {
-        long[] h = new long[34];
-        for (int c : perBlock) {
-            h[c == 0 ? 0 : 64 - Long.numberOfLeadingZeros(Integer.toUnsignedLong(c))]++;
+        long[] h = new long[65];
+        for (long c : perBlock) {
+            h[64 - Long.numberOfLeadingZeros(c)]++;
         }
         int top = h.length;
         while (top > 1 && h[top - 1] == 0) {
@@ -182,7 +243,7 @@ public final class WearCounters {
             return "0";
         }
         long lo = 1L << (k - 1);
-        long hi = (1L << k) - 1;
-        return lo == hi ? Long.toString(lo) : lo + "-" + hi;
+        long hi = k == 64 ? -1L : (1L << k) - 1;
+        return lo == hi ? Long.toUnsignedString(lo) : Long.toUnsignedString(lo) + "-" + Long.toUnsignedString(hi);
     }
 }
