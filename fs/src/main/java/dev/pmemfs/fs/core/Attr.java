@@ -1,0 +1,22 @@
+package dev.pmemfs.fs.core;
+
+/**
+ * What stat(2) reports of an inode.
+ *
+ * @param blocks 512-byte units allocated, as st_blocks
+ */
+public record Attr(long ino, int mode, int nlink, int uid, int gid, long size, long blocks,
+                   long atimeSec, int atimeNsec, long mtimeSec, int mtimeNsec, long ctimeSec, int ctimeNsec,
+                   boolean dax) {
+    public boolean isDir() {
+        return (mode & 0170000) == 0040000;
+    }
+
+    public boolean isRegular() {
+        return (mode & 0170000) == 0100000;
+    }
+
+    public boolean isSymlink() {
+        return (mode & 0170000) == 0120000;
+    }
+}

@@ -1,0 +1,266 @@
+package dev.pmemfs.fs.core;
+
+import dev.pmemfs.cache.Pages;
+import dev.pmemfs.fs.layout.InodeRecord;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An open file: reads and writes of its data through the file's page path (cached or
+ * direct, fixed at open), without resolving a path again.
+ *
+ * <p>Locking: a read holds the inode's {@link Inode#io} read lock, a write or truncate its
+ * write lock, across the data copy; block lookup and allocation take the filesystem lock
+ * briefly inside it.
+ */
+public final class FileHandle implements AutoCloseable {
+    private static final int BLOCK = FileSystem.BLOCK;
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[BLOCK]);
+
+    private final FileSystem fs;
+    private final Inode in;
+    private final int flags;
+    private boolean closed;
+
+    FileHandle(FileSystem fs, Inode in, int flags) {
+        this.fs = fs;
+        this.in = in;
+        this.flags = flags;
+    }
+
+    public long ino() {
+        return in.ino;
+    }
+
+    public int flags() {
+        return flags;
+    }
+
+    /** Whether this handle's I/O takes the direct (DAX) path. */
+    public boolean direct() {
+        return in.pages == fs.direct;
+    }
+
+    /** Reads up to {@code length} bytes at {@code pos} into {@code dst}; returns the bytes read (0 at end of file). */
+    public int read(long pos, MemorySegment dst, int length) {
+        if (pos < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset");
+        }
+        requireRegular();
+        in.io.readLock().lock();
+        try {
+            long size;
+            long[] phys;
+            int n;
+            fs.lock.lock();
+            try {
+                size = in.rec.size;
+                if (pos >= size || length == 0) {
+                    return 0;
+                }
+                n = (int) Math.min(length, size - pos);
+                phys = lookup(pos, n);
+                InodeRecord r = in.rec;
+                if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
+                    FileSystem.touch(r, false, false, true); // relatime
+                    fs.save(in);
+                }
+            } finally {
+                fs.lock.unlock();
+            }
+            Pages pages = in.pages;
+            long at = pos;
+            long done = 0;
+            for (long p : phys) {
+                int off = (int) (at % BLOCK);
+                int chunk = (int) Math.min(BLOCK - off, n - done);
+                if (p == 0) {
+                    dst.asSlice(done, chunk).fill((byte) 0);
+                } else {
+                    pages.read(p, off, dst, done, chunk);
+                }
+                at += chunk;
+                done += chunk;
+            }
+            return n;
+        } finally {
+            in.io.readLock().unlock();
+        }
+    }
+
+    private long[] lookup(long pos, int n) {
+        long first = pos / BLOCK;
+        long last = (pos + n - 1) / BLOCK;
+        long[] out = new long[(int) (last - first + 1)];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = fs.map.lookup(in.rec, first + i);
+        }
+        return out;
+    }
+
+    /** Writes {@code length} bytes from {@code src} at {@code pos} (or at the end with O_APPEND); returns {@code length}. */
+    public int write(long pos, MemorySegment src, int length) {
+        if (pos < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset");
+        }
+        requireRegular();
+        if (length == 0) {
+            return 0;
+        }
+        in.io.writeLock().lock();
+        try {
+            long[] phys;
+            boolean[] fresh;
+            fs.lock.lock();
+            try {
+                fs.begin();
+                if ((flags & 02000) != 0) { // O_APPEND
+                    pos = in.rec.size;
+                }
+                if (pos + length > BlockMap.MAX_BLOCKS * BLOCK) {
+                    throw new FsException(Errno.EFBIG, "write past the largest file size");
+                }
+                long first = pos / BLOCK;
+                int count = (int) ((pos + length - 1) / BLOCK - first + 1);
+                phys = new long[count];
+                fresh = new boolean[count];
+                long need = 0;
+                for (int i = 0; i < count; i++) {
+                    phys[i] = fs.map.lookup(in.rec, first + i);
+                    if (phys[i] == 0) {
+                        need += BlockMap.worstCase(first + i);
+                    }
+                }
+                fs.alloc.require(need);
+                BlockMap.Listener listener = fs.dataListener(in);
+                for (int i = 0; i < count; i++) {
+                    if (phys[i] == 0) {
+                        phys[i] = fs.map.map(in.rec, first + i, listener);
+                        fresh[i] = true;
+                    }
+                }
+            } finally {
+                fs.lock.unlock();
+            }
+            copyIn(pos, src, length, phys, fresh);
+            fs.lock.lock();
+            try {
+                if (pos + length > in.rec.size) {
+                    in.rec.size = pos + length;
+                }
+                FileSystem.touch(in.rec, true, true, false);
+                fs.save(in);
+            } finally {
+                fs.lock.unlock();
+            }
+            return length;
+        } finally {
+            in.io.writeLock().unlock();
+        }
+    }
+
+    private void copyIn(long pos, MemorySegment src, int length, long[] phys, boolean[] fresh) {
+        Pages pages = in.pages;
+        boolean cached = pages != fs.direct;
+        long at = pos;
+        long done = 0;
+        for (int i = 0; i < phys.length; i++) {
+            int off = (int) (at % BLOCK);
+            int chunk = (int) Math.min(BLOCK - off, length - done);
+            if (fresh[i] && off > 0) {
+                pages.write(phys[i], 0, ZEROS, 0, off);
+            }
+            pages.write(phys[i], off, src, done, chunk);
+            if (fresh[i] && off + chunk < BLOCK) {
+                pages.write(phys[i], off + chunk, ZEROS, 0, BLOCK - off - chunk);
+            }
+            if (cached) {
+                in.dirty.add(phys[i]);
+            }
+            at += chunk;
+            done += chunk;
+        }
+    }
+
+    private void requireRegular() {
+        if (closed) {
+            throw new FsException(Errno.EBADF, "handle is closed");
+        }
+        if (!in.rec.isRegular()) {
+            throw new FsException(in.rec.isDir() ? Errno.EISDIR : Errno.EINVAL, "not a regular file");
+        }
+    }
+
+    public void truncate(long size) {
+        truncate(fs, in, size);
+    }
+
+    static void truncate(FileSystem fs, Inode in, long size) {
+        if (size < 0) {
+            throw new FsException(Errno.EINVAL, "negative size");
+        }
+        if (size > BlockMap.MAX_BLOCKS * BLOCK) {
+            throw new FsException(Errno.EFBIG, "size past the largest file");
+        }
+        in.io.writeLock().lock();
+        try {
+            fs.lock.lock();
+            try {
+                fs.begin();
+                if (in.rec.isDir()) {
+                    throw new FsException(Errno.EISDIR, "truncate of a directory");
+                }
+                if (!in.rec.isRegular()) {
+                    throw new FsException(Errno.EINVAL, "truncate of a special file");
+                }
+                if (size < in.rec.size) {
+                    long keep = (size + BLOCK - 1) / BLOCK;
+                    int tail = (int) (size % BLOCK);
+                    if (tail != 0) {
+                        long p = fs.map.lookup(in.rec, size / BLOCK);
+                        if (p != 0) {
+                            pagesOf(fs, in).write(p, tail, ZEROS, 0, BLOCK - tail);
+                            if (pagesOf(fs, in) != fs.direct) {
+                                in.dirty.add(p);
+                            }
+                        }
+                    }
+                    fs.map.truncate(in.rec, keep, fs.dataListener(in));
+                }
+                if (size != in.rec.size) {
+                    in.rec.size = size;
+                    FileSystem.touch(in.rec, true, true, false);
+                } else {
+                    FileSystem.touch(in.rec, true, true, false);
+                }
+                fs.save(in);
+            } finally {
+                fs.lock.unlock();
+            }
+        } finally {
+            in.io.writeLock().unlock();
+        }
+    }
+
+    /** The path of an inode that may not be open: the one it would take now. */
+    private static Pages pagesOf(FileSystem fs, Inode in) {
+        return in.pages != null ? in.pages : fs.cached;
+    }
+
+    /** Makes this file's data and all metadata durable ({@code fdatasync} does the same). */
+    public void fsync() {
+        fs.lock.lock();
+        try {
+            fs.fsync(in);
+        } finally {
+            fs.lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            fs.release(in);
+        }
+    }
+}

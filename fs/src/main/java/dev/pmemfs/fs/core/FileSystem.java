@@ -1,0 +1,956 @@
+package dev.pmemfs.fs.core;
+
+import dev.pmemfs.cache.CacheConfig;
+import dev.pmemfs.cache.CachedPages;
+import dev.pmemfs.cache.DirectPages;
+import dev.pmemfs.cache.PageStats;
+import dev.pmemfs.cache.Pages;
+import dev.pmemfs.device.Region;
+import dev.pmemfs.fs.layout.BlockCrc;
+import dev.pmemfs.fs.layout.DirBlock;
+import dev.pmemfs.fs.layout.Geometry;
+import dev.pmemfs.fs.layout.InodeRecord;
+import dev.pmemfs.fs.layout.Superblock;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongUnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A mounted pmemfs: the POSIX operations on inodes, with no knowledge of FUSE.
+ *
+ * <p>Metadata (inodes, bitmaps, directories, indirect blocks) changes through the journal's
+ * running transaction, committed on fsync, sync, every commit interval and when it grows
+ * large. File data goes through {@link Pages}: the RAM cache, or the direct path for DAX files.
+ * Blocks newly allocated to cached files are written back before the transaction that points
+ * to them commits (ext4's data=ordered).
+ *
+ * <p>Locking: one lock ({@link #lock}) guards all metadata, the journal and the allocator.
+ * Data copies run outside it under the inode's {@link Inode#io} lock, which is always taken
+ * first. Operations fail with {@link FsException}.
+ */
+public final class FileSystem implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FileSystem.class);
+    public static final long ROOT = 1;
+    public static final int NAME_MAX = 255;
+    public static final int PATH_MAX = 4096;
+    static final int LINK_MAX = 65000;
+    static final int BLOCK = Geometry.BLOCK;
+
+    final ReentrantLock lock = new ReentrantLock();
+    final Region region;
+    final Geometry geo;
+    final Journal journal;
+    final Allocator alloc;
+    final BlockMap map;
+    final Pages cached;
+    final Pages direct;
+    final MountOptions options;
+    private Superblock sb;
+    private final Map<Long, Inode> inodes = new HashMap<>();
+    /** Data blocks of cached files allocated in the running transaction: written back before it commits. */
+    private final Set<Long> newData = new HashSet<>();
+    private final ScheduledExecutorService committer;
+    private final int replayed;
+    private volatile boolean closed;
+
+    private FileSystem(Region region, Superblock sb, MountOptions options, Pages cached, Pages direct, int replayed) {
+        this.region = region;
+        this.sb = sb;
+        this.geo = sb.geometry();
+        this.options = options;
+        this.cached = cached;
+        this.direct = direct;
+        this.replayed = replayed;
+        this.journal = new Journal(region, geo);
+        this.alloc = Allocator.load(journal, geo);
+        this.map = new BlockMap(journal, alloc);
+        this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pmemfs-commit");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Mounts with a RAM cache and a direct path configured from {@code options}. */
+    public static FileSystem mount(Region region, MountOptions options) {
+        CacheConfig cc = CacheConfig.defaults().withCacheBytes(options.cacheBytes())
+                .withWritebackDelay(options.writebackDelay());
+        Pages cached = new CachedPages(region, cc);
+        try {
+            return mount(region, options, cached, new DirectPages(region));
+        } catch (RuntimeException | Error e) {
+            ((CachedPages) cached).abandon();
+            throw e;
+        }
+    }
+
+    /**
+     * Mounts the filesystem on {@code region}: checks the superblock, replays the journal,
+     * removes orphans (inodes unlinked while open at a crash), and marks the filesystem in use.
+     */
+    public static FileSystem mount(Region region, MountOptions options, Pages cached, Pages direct) {
+        Superblock sb = Format.readSuperblock(region);
+        int replayed = Journal.replay(region, sb.geometry());
+        if (replayed >= 0) {
+            LOG.info("{}: replayed the journal ({} blocks) after an unclean shutdown", region.name(), replayed);
+        } else if (!sb.clean()) {
+            LOG.info("{}: was not cleanly unmounted; journal empty, nothing to replay", region.name());
+        }
+        FileSystem fs = new FileSystem(region, sb, options, cached, direct, replayed);
+        fs.lock.lock();
+        try {
+            Inode root = fs.inode(ROOT);
+            if (!root.rec.isDir()) {
+                throw new FsException(Errno.EIO, "root inode is not a directory");
+            }
+            fs.removeOrphans();
+            fs.sb = sb.mounted();
+            Format.writeSuperblock(region, fs.sb);
+        } finally {
+            fs.lock.unlock();
+        }
+        long ms = options.commitInterval().toMillis();
+        fs.committer.scheduleWithFixedDelay(fs::periodicCommit, ms, ms, TimeUnit.MILLISECONDS);
+        return fs;
+    }
+
+    /** Blocks replayed from the journal at mount, or -1 when there was nothing to replay. */
+    public int replayedBlocks() {
+        return replayed;
+    }
+
+    private void periodicCommit() {
+        lock.lock();
+        try {
+            if (!closed) {
+                commit();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("periodic commit failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeOrphans() {
+        int n = 0;
+        byte[] block = new byte[BLOCK];
+        for (long t = 0; t < geo.inodeTableBlocks(); t++) {
+            region.read((geo.inodeTableStart() + t) * BLOCK, block, 0, BLOCK);
+            for (int s = 0; s < BLOCK / InodeRecord.SIZE; s++) {
+                long ino = t * (BLOCK / InodeRecord.SIZE) + s;
+                int off = s * InodeRecord.SIZE;
+                if (ino > ROOT && BlockCrc.le(block).getInt(off) != 0 && BlockCrc.le(block).getInt(off + 12) == 0
+                        && InodeRecord.valid(block, off)) {
+                    freeInode(inode(ino));
+                    n++;
+                }
+            }
+        }
+        if (n > 0) {
+            commit();
+            LOG.info("{}: removed {} orphan inodes (unlinked while open)", region.name(), n);
+        }
+    }
+
+    // ---- inodes -------------------------------------------------------------------------
+
+    Inode inode(long ino) {
+        Inode in = inodes.get(ino);
+        if (in != null) {
+            return in;
+        }
+        if (ino < ROOT || ino >= geo.inodes() || !alloc.inodeUsed(ino)) {
+            throw new FsException(Errno.ENOENT, "no inode " + ino);
+        }
+        byte[] b = new byte[InodeRecord.SIZE];
+        journal.read(inodeBlock(ino), inodeOffset(ino), b, InodeRecord.SIZE);
+        if (!InodeRecord.valid(b, 0)) {
+            throw new FsException(Errno.EIO, "inode " + ino + " is corrupt (bad checksum)");
+        }
+        InodeRecord r = InodeRecord.decode(b, 0);
+        if (r.isFree()) {
+            throw new FsException(Errno.EIO, "inode " + ino + " is marked in use but empty");
+        }
+        in = new Inode(ino, r);
+        inodes.put(ino, in);
+        return in;
+    }
+
+    long inodeBlock(long ino) {
+        return geo.inodeTableStart() + ino / (BLOCK / InodeRecord.SIZE);
+    }
+
+    static int inodeOffset(long ino) {
+        return (int) (ino % (BLOCK / InodeRecord.SIZE)) * InodeRecord.SIZE;
+    }
+
+    void save(Inode in) {
+        in.rec.encode(journal.modify(inodeBlock(in.ino)), inodeOffset(in.ino));
+    }
+
+    Directory dir(Inode in) {
+        if (!in.rec.isDir()) {
+            throw new FsException(Errno.ENOTDIR, "inode " + in.ino + " is not a directory");
+        }
+        if (in.dir == null) {
+            in.dir = Directory.load(in.rec.size / BLOCK, fb -> map.lookup(in.rec, fb), journal, in.ino);
+        }
+        return in.dir;
+    }
+
+    private LongUnaryOperator physOf(Inode in) {
+        return fb -> map.lookup(in.rec, fb);
+    }
+
+    private LongUnaryOperator mapDirBlock(Inode in) {
+        return fb -> {
+            long b = map.map(in.rec, fb, META);
+            in.rec.size = Math.max(in.rec.size, (fb + 1) * BLOCK);
+            return b;
+        };
+    }
+
+    /** Metadata blocks (directories, symlinks, indirect blocks) need no ordering or cache upkeep. */
+    private static final BlockMap.Listener META = new BlockMap.Listener() {
+        @Override
+        public void allocated(long block, boolean data) {
+        }
+
+        @Override
+        public void freed(long block, boolean data) {
+        }
+    };
+
+    BlockMap.Listener dataListener(Inode in) {
+        return new BlockMap.Listener() {
+            @Override
+            public void allocated(long block, boolean data) {
+                if (data && in.pages != direct) {
+                    newData.add(block);
+                }
+            }
+
+            @Override
+            public void freed(long block, boolean data) {
+                if (data) {
+                    newData.remove(block);
+                    in.dirty.remove(block);
+                    cached.drop(block);
+                }
+            }
+        };
+    }
+
+    static void touch(InodeRecord r, boolean m, boolean c, boolean a) {
+        Instant now = Instant.now();
+        if (m) {
+            r.mtimeSec = now.getEpochSecond();
+            r.mtimeNsec = now.getNano();
+        }
+        if (c) {
+            r.ctimeSec = now.getEpochSecond();
+            r.ctimeNsec = now.getNano();
+        }
+        if (a) {
+            r.atimeSec = now.getEpochSecond();
+            r.atimeNsec = now.getNano();
+        }
+    }
+
+    // ---- transactions ----------------------------------------------------------------------
+
+    /** Commits the running transaction: new cached data first, then the metadata. Lock held. */
+    void commit() {
+        if (journal.isEmpty()) {
+            return;
+        }
+        journal.commit(() -> {
+            if (!newData.isEmpty()) {
+                cached.sync(newData.stream().mapToLong(Long::longValue).toArray());
+                newData.clear();
+            }
+        });
+        alloc.afterCommit();
+    }
+
+    /** Called at the start of every mutating operation, lock held. */
+    void begin() {
+        if (closed) {
+            throw new FsException(Errno.EIO, "filesystem is unmounted");
+        }
+        if (journal.nearlyFull()) {
+            commit();
+        }
+    }
+
+    // ---- names and paths -------------------------------------------------------------------
+
+    static byte[] checkName(String name) {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        if (b.length == 0) {
+            throw new FsException(Errno.ENOENT, "empty name");
+        }
+        if (b.length > NAME_MAX) {
+            throw new FsException(Errno.ENAMETOOLONG, "name longer than 255 bytes");
+        }
+        if (name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
+            throw new FsException(Errno.EINVAL, "name contains '/' or NUL");
+        }
+        return b;
+    }
+
+    /** The inode at an absolute path; symbolic links are not followed (FUSE resolves them). */
+    public long resolve(String path) {
+        if (path.getBytes(StandardCharsets.UTF_8).length >= PATH_MAX) {
+            throw new FsException(Errno.ENAMETOOLONG, "path longer than " + PATH_MAX + " bytes");
+        }
+        lock.lock();
+        try {
+            long ino = ROOT;
+            for (String part : path.split("/")) {
+                if (part.isEmpty() || part.equals(".")) {
+                    continue;
+                }
+                Inode in = inode(ino);
+                if (!in.rec.isDir()) {
+                    throw new FsException(Errno.ENOTDIR, path + ": a component is not a directory");
+                }
+                if (part.equals("..")) {
+                    ino = in.ino == ROOT ? ROOT : in.rec.parent;
+                    continue;
+                }
+                checkName(part);
+                DirBlock.Entry e = dir(in).get(part);
+                if (e == null) {
+                    throw new FsException(Errno.ENOENT, path);
+                }
+                ino = e.ino();
+            }
+            return ino;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long lookup(long dirIno, String name) {
+        lock.lock();
+        try {
+            Inode d = inode(dirIno);
+            if (name.equals(".")) {
+                dir(d);
+                return dirIno;
+            }
+            if (name.equals("..")) {
+                dir(d);
+                return dirIno == ROOT ? ROOT : d.rec.parent;
+            }
+            checkName(name);
+            DirBlock.Entry e = dir(d).get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            return e.ino();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- attributes ------------------------------------------------------------------------
+
+    public Attr getattr(long ino) {
+        lock.lock();
+        try {
+            return attr(inode(ino));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Attr attr(Inode in) {
+        InodeRecord r = in.rec;
+        return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, r.blocks * (BLOCK / 512),
+                r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax());
+    }
+
+    public void chmod(long ino, int mode) {
+        lock.lock();
+        try {
+            begin();
+            Inode in = inode(ino);
+            in.rec.mode = (in.rec.mode & InodeRecord.S_IFMT) | (mode & 07777);
+            touch(in.rec, false, true, false);
+            save(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Changes owner and group; -1 leaves one as it is. */
+    public void chown(long ino, int uid, int gid) {
+        lock.lock();
+        try {
+            begin();
+            Inode in = inode(ino);
+            if (uid != -1) {
+                in.rec.uid = uid;
+            }
+            if (gid != -1) {
+                in.rec.gid = gid;
+            }
+            touch(in.rec, false, true, false);
+            save(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sets access and modification times; a null leaves one as it is. */
+    public void utimens(long ino, Instant atime, Instant mtime) {
+        lock.lock();
+        try {
+            begin();
+            Inode in = inode(ino);
+            if (atime != null) {
+                in.rec.atimeSec = atime.getEpochSecond();
+                in.rec.atimeNsec = atime.getNano();
+            }
+            if (mtime != null) {
+                in.rec.mtimeSec = mtime.getEpochSecond();
+                in.rec.mtimeNsec = mtime.getNano();
+            }
+            touch(in.rec, false, true, false);
+            save(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- creating names --------------------------------------------------------------------
+
+    private Inode newInode(Inode parent, int mode, int uid, int gid) {
+        long ino = alloc.allocInode();
+        InodeRecord r = new InodeRecord();
+        r.mode = mode;
+        r.uid = uid;
+        r.gid = gid;
+        r.nlink = 1;
+        r.generation = (int) System.nanoTime();
+        r.flags = parent.rec.flags & InodeRecord.FLAG_DAX;
+        touch(r, true, true, true);
+        Inode in = new Inode(ino, r);
+        inodes.put(ino, in);
+        return in;
+    }
+
+    /** Checks that {@code name} can be added to {@code d}, and reserves the blocks it may need. */
+    private Directory prepareAdd(Inode d, String name, int extraBlocks) {
+        checkName(name);
+        Directory dir = dir(d);
+        if (name.equals(".") || name.equals("..") || dir.get(name) != null) {
+            throw new FsException(Errno.EEXIST, name + " exists");
+        }
+        if (d.rec.nlink == 0) {
+            throw new FsException(Errno.ENOENT, "directory was removed");
+        }
+        alloc.require((dir.hasRoom() ? 0 : BlockMap.worstCase(dir.blockCount())) + extraBlocks);
+        if (alloc.freeInodes() < 1) {
+            throw new FsException(Errno.ENOSPC, "no free inode");
+        }
+        return dir;
+    }
+
+    private void link(Inode d, Directory dir, String name, Inode child) {
+        dir.add(new DirBlock.Entry(name.getBytes(StandardCharsets.UTF_8), child.ino, dtype(child.rec)),
+                mapDirBlock(d), physOf(d), journal);
+        touch(d.rec, true, true, false);
+        save(d);
+    }
+
+    static int dtype(InodeRecord r) {
+        return r.isDir() ? DirBlock.DT_DIR : r.isSymlink() ? DirBlock.DT_LNK : DirBlock.DT_REG;
+    }
+
+    /** Creates a regular file; returns its inode number. */
+    public long create(long dirIno, String name, int mode, int uid, int gid) {
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            Directory dir = prepareAdd(d, name, 0);
+            Inode in = newInode(d, InodeRecord.S_IFREG | (mode & 07777), uid, gid);
+            save(in);
+            link(d, dir, name, in);
+            return in.ino;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long mkdir(long dirIno, String name, int mode, int uid, int gid) {
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            Directory dir = prepareAdd(d, name, 0);
+            if (d.rec.nlink >= LINK_MAX) {
+                throw new FsException(Errno.EMLINK, "too many subdirectories");
+            }
+            Inode in = newInode(d, InodeRecord.S_IFDIR | (mode & 07777), uid, gid);
+            in.rec.nlink = 2;
+            in.rec.parent = d.ino;
+            in.dir = Directory.load(0, fb -> 0, journal, in.ino);
+            save(in);
+            d.rec.nlink++;
+            link(d, dir, name, in);
+            return in.ino;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long symlink(long dirIno, String name, String target, int uid, int gid) {
+        byte[] t = target.getBytes(StandardCharsets.UTF_8);
+        if (t.length >= BLOCK) {
+            throw new FsException(Errno.ENAMETOOLONG, "symlink target longer than 4095 bytes");
+        }
+        if (t.length == 0) {
+            throw new FsException(Errno.ENOENT, "empty symlink target");
+        }
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            Directory dir = prepareAdd(d, name, 1);
+            Inode in = newInode(d, InodeRecord.S_IFLNK | 0777, uid, gid);
+            in.rec.flags = 0;
+            long b = map.map(in.rec, 0, META);
+            byte[] img = new byte[BLOCK];
+            System.arraycopy(t, 0, img, 0, t.length);
+            journal.put(b, img);
+            in.rec.size = t.length;
+            save(in);
+            link(d, dir, name, in);
+            return in.ino;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public String readlink(long ino) {
+        lock.lock();
+        try {
+            Inode in = inode(ino);
+            if (!in.rec.isSymlink()) {
+                throw new FsException(Errno.EINVAL, "not a symbolic link");
+            }
+            byte[] img = journal.peek(map.lookup(in.rec, 0));
+            return new String(img, 0, (int) in.rec.size, StandardCharsets.UTF_8);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Adds the name {@code newName} in {@code newDir} for inode {@code ino} (a hard link). */
+    public void link(long ino, long newDirIno, String newName) {
+        lock.lock();
+        try {
+            begin();
+            Inode in = inode(ino);
+            if (in.rec.isDir()) {
+                throw new FsException(Errno.EPERM, "hard link to a directory");
+            }
+            if (in.rec.nlink >= LINK_MAX) {
+                throw new FsException(Errno.EMLINK, "too many links");
+            }
+            if (in.rec.nlink == 0) {
+                throw new FsException(Errno.ENOENT, "file was removed");
+            }
+            Inode d = inode(newDirIno);
+            Directory dir = prepareAdd(d, newName, 0);
+            in.rec.nlink++;
+            touch(in.rec, false, true, false);
+            save(in);
+            link(d, dir, newName, in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- removing names --------------------------------------------------------------------
+
+    public void unlink(long dirIno, String name) {
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            checkName(name);
+            DirBlock.Entry e = dir(d).get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            Inode in = inode(e.ino());
+            if (in.rec.isDir()) {
+                throw new FsException(Errno.EISDIR, name + " is a directory");
+            }
+            dir(d).remove(name, physOf(d), journal);
+            touch(d.rec, true, true, false);
+            save(d);
+            dropLink(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void dropLink(Inode in) {
+        in.rec.nlink--;
+        touch(in.rec, false, true, false);
+        if (in.rec.nlink == 0 && in.openCount == 0) {
+            freeInode(in);
+        } else {
+            save(in);
+        }
+    }
+
+    public void rmdir(long dirIno, String name) {
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            if (name.equals(".")) {
+                throw new FsException(Errno.EINVAL, "rmdir of .");
+            }
+            if (name.equals("..")) {
+                throw new FsException(Errno.ENOTEMPTY, "rmdir of ..");
+            }
+            checkName(name);
+            DirBlock.Entry e = dir(d).get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            Inode in = inode(e.ino());
+            if (dir(in).size() > 0) {
+                throw new FsException(Errno.ENOTEMPTY, name + " is not empty");
+            }
+            dir(d).remove(name, physOf(d), journal);
+            d.rec.nlink--;
+            touch(d.rec, true, true, false);
+            save(d);
+            in.rec.nlink = 0;
+            freeInode(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees an inode with no names and no open handles, and all its blocks. Lock held. */
+    void freeInode(Inode in) {
+        map.truncate(in.rec, 0, in.rec.isRegular() ? dataListener(in) : META);
+        if (in.rec.xattrBlock != 0) {
+            alloc.freeBlock(in.rec.xattrBlock);
+            in.rec.xattrBlock = 0;
+        }
+        in.rec.mode = 0;
+        save(in);
+        alloc.freeInode(in.ino);
+        inodes.remove(in.ino);
+        in.dirty.clear();
+    }
+
+    /** Flags of rename(2). */
+    public static final int RENAME_NOREPLACE = 1;
+    public static final int RENAME_EXCHANGE = 2;
+
+    public void rename(long fromDirIno, String from, long toDirIno, String to, int flags) {
+        lock.lock();
+        try {
+            begin();
+            new Rename(this).run(fromDirIno, from, toDirIno, to, flags);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // package-private helpers for Rename
+    DirBlock.Entry entry(Inode d, String name) {
+        return dir(d).get(name);
+    }
+
+    void removeEntry(Inode d, String name) {
+        dir(d).remove(name, physOf(d), journal);
+    }
+
+    void addEntry(Inode d, String name, Inode child) {
+        Directory dir = dir(d);
+        alloc.require(dir.hasRoom() ? 0 : BlockMap.worstCase(dir.blockCount()));
+        dir.add(new DirBlock.Entry(name.getBytes(StandardCharsets.UTF_8), child.ino, dtype(child.rec)),
+                mapDirBlock(d), physOf(d), journal);
+    }
+
+    void replaceEntry(Inode d, String name, Inode child) {
+        dir(d).replace(name, child.ino, dtype(child.rec), physOf(d), journal);
+    }
+
+    void unlinkInode(Inode in) {
+        if (in.rec.isDir()) {
+            in.rec.nlink = 0;
+            freeInode(in);
+        } else {
+            dropLink(in);
+        }
+    }
+
+    // ---- directories -----------------------------------------------------------------------
+
+    /** One name in a directory listing. */
+    public record DirEntry(String name, long ino, int type) {
+    }
+
+    /** The names in a directory, without {@code .} and {@code ..}. */
+    public List<DirEntry> readdir(long dirIno) {
+        lock.lock();
+        try {
+            Inode d = inode(dirIno);
+            List<DirEntry> out = new ArrayList<>();
+            for (DirBlock.Entry e : dir(d).list()) {
+                out.add(new DirEntry(e.nameString(), e.ino(), e.type()));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- files -----------------------------------------------------------------------------
+
+    /** Opens a file; the handle is the unit of I/O. A DAX change takes effect at the first open. */
+    public FileHandle open(long ino, int flags) {
+        lock.lock();
+        try {
+            Inode in = inode(ino);
+            if (in.rec.isRegular() && in.openCount == 0) {
+                choosePath(in);
+            }
+            in.openCount++;
+            return new FileHandle(this, in, flags);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void choosePath(Inode in) {
+        boolean wantDirect = switch (options.dax()) {
+            case NEVER -> false;
+            case ALWAYS -> true;
+            case INODE -> in.rec.dax();
+        };
+        Pages want = wantDirect ? direct : cached;
+        if (wantDirect && in.pages != direct) {
+            long[] blocks = dataBlocks(in);
+            cached.sync(blocks);
+            for (long b : blocks) {
+                cached.drop(b);
+                newData.remove(b);
+            }
+            in.dirty.clear();
+        }
+        in.pages = want;
+    }
+
+    long[] dataBlocks(Inode in) {
+        List<Long> out = new ArrayList<>();
+        map.forEach(in.rec, (fb, b, data) -> {
+            if (data) {
+                out.add(b);
+            }
+        });
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    void release(Inode in) {
+        lock.lock();
+        try {
+            in.openCount--;
+            if (in.openCount == 0 && in.rec.nlink == 0 && !closed) {
+                freeInode(in);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sets a file's size, freeing or adding (as holes) blocks past it. */
+    public void truncate(long ino, long size) {
+        Inode in;
+        lock.lock();
+        try {
+            in = inode(ino);
+        } finally {
+            lock.unlock();
+        }
+        FileHandle.truncate(this, in, size);
+    }
+
+    /** Makes one file's data and all metadata durable. */
+    public void fsync(long ino) {
+        lock.lock();
+        try {
+            Inode in = inode(ino);
+            fsync(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void fsync(Inode in) {
+        if (!in.dirty.isEmpty()) {
+            long[] pages = in.dirty.stream().mapToLong(Long::longValue).toArray();
+            cached.sync(pages);
+            for (long p : pages) {
+                in.dirty.remove(p);
+            }
+        }
+        commit();
+    }
+
+    /** Makes everything durable. */
+    public void sync() {
+        lock.lock();
+        try {
+            cached.syncAll();
+            for (Inode in : inodes.values()) {
+                in.dirty.clear();
+            }
+            commit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- DAX flag, xattrs, statfs -------------------------------------------------------------
+
+    public boolean daxFlag(long ino) {
+        lock.lock();
+        try {
+            return inode(ino).rec.dax();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sets or clears the persistent DAX flag; it takes effect at the next open with no handle open. */
+    public void setDaxFlag(long ino, boolean on) {
+        lock.lock();
+        try {
+            begin();
+            Inode in = inode(ino);
+            if (!in.rec.isRegular() && !in.rec.isDir()) {
+                throw new FsException(Errno.EINVAL, "DAX flag on a special file");
+            }
+            in.rec.flags = on ? in.rec.flags | InodeRecord.FLAG_DAX : in.rec.flags & ~InodeRecord.FLAG_DAX;
+            touch(in.rec, false, true, false);
+            save(in);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether an open file of this inode now uses the direct path. */
+    public boolean usesDirectPath(long ino) {
+        lock.lock();
+        try {
+            Inode in = inode(ino);
+            return in.openCount > 0 && in.pages == direct;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Xattrs xattrs() {
+        return new Xattrs(this);
+    }
+
+    public StatFs statfs() {
+        lock.lock();
+        try {
+            return new StatFs(BLOCK, geo.dataBlocks(), alloc.freeBlocks(), geo.inodes() - 2, alloc.freeInodes(), NAME_MAX);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Live figures of a mount. */
+    public record Stats(PageStats cached, PageStats direct, long regionBytesWritten, long persists,
+                        long commits, StatFs statfs, long[] wearHistogram, long mostWrittenBlock, long mostWrittenCount) {
+    }
+
+    public Stats stats() {
+        StatFs s = statfs();
+        long commits;
+        lock.lock();
+        try {
+            commits = journal.commits();
+        } finally {
+            lock.unlock();
+        }
+        var w = region.wear();
+        long top = w.mostWrittenBlock();
+        return new Stats(cached.stats(), direct.stats(), w.bytesWritten(), w.persists(), commits, s,
+                w.histogram(), top, w.blockWrites(top));
+    }
+
+    public Region region() {
+        return region;
+    }
+
+    /** Writes everything back, marks the filesystem clean and stops background work. The region stays open. */
+    @Override
+    public void close() {
+        committer.shutdownNow();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            cached.syncAll();
+            commit();
+            closed = true;
+            cached.close();
+            direct.close();
+            sb = sb.withClean(true);
+            Format.writeSuperblock(region, sb);
+            region.saveWear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops background work without writing anything: what is left after a simulated power
+     * failure. For crash tests.
+     */
+    public void abandon() {
+        committer.shutdownNow();
+        try {
+            committer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closed = true;
+        if (cached instanceof CachedPages c) {
+            c.abandon();
+        }
+    }
+}
