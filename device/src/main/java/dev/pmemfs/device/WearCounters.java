@@ -39,7 +39,7 @@ import java.util.zip.CRC32C;
  * not a single point in time.
  */
 public final class WearCounters {
-    static final long MAGIC = 0x5241455746454d50L; // "PMEMWEAR" little-endian
+    static final long MAGIC = 0x524145574d454d50L; // "PMEMWEAR" little-endian
     static final int VERSION = 1;
     static final int HEADER = Region.BLOCK_SIZE;
     static final int COUNTER_SIZE = 8;
