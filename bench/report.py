@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Turns the raw results of bench/run.sh into OUT/report.md and PNG plots (gnuplot).
+
+Input (OUT/raw): run.json; per target a directory with meta.json, <job>.json (fio
+--output-format=json), <job>.rc and, for pmemfs targets, <job>.stats-before.json and
+<job>.stats-after.json (pmemfs stats --json). Output: OUT/report.md, OUT/throughput.png,
+OUT/wear.png (when a pmemfs target left a wear histogram), and the .dat/.gp files beside.
+Standard library only.
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+
+TARGETS = ["tmpfs", "noop-c", "noop-java", "pmemfs-cached", "pmemfs-dax"]
+LABELS = {"tmpfs": "tmpfs", "noop-c": "noop C (libfuse3)", "noop-java": "noop Java (jnr-fuse)",
+          "pmemfs-cached": "pmemfs cached", "pmemfs-dax": "pmemfs DAX"}
+BASE = "noop-c"
+# (job file name, fio section, data direction, unit, row label)
+ROWS = [
+    ("seqwrite", "write", "MB/s", "seq write 1M"),
+    ("seqread", "read", "MB/s", "seq read 1M"),
+    ("randread", "read", "IOPS", "rand read 4k"),
+    ("randwrite", "write", "IOPS", "rand write 4k"),
+    ("randrw", "read", "IOPS", "randrw 70/30: reads"),
+    ("randrw", "write", "IOPS", "randrw 70/30: writes"),
+    ("fsync", "write", "IOPS", "4k write+fsync: write"),
+    ("fsync", "sync", "IOPS", "4k write+fsync: fsync"),
+    ("hot-overwrite", "write", "IOPS", "hot overwrite 4k"),
+    ("filecreate", "read", "files/s", "file create"),
+    ("filestat", "read", "stats/s", "file stat"),
+    ("filedelete", "read", "files/s", "file delete"),
+]
+JOBS = list(dict.fromkeys(r[0] for r in ROWS))
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+        # fio may print notes before the JSON document.
+        return json.loads(text[text.index("{"):])
+    except (OSError, ValueError):
+        return None
+
+
+def cmd(*args):
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        return (r.stdout + r.stderr).strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine():
+    lscpu = cmd("lscpu")
+    model = re.search(r"Model name:\s*(.+)", lscpu)
+    pkgs = []
+    for p in ["fuse3", "libfuse3-3", "libfuse2", "fio", "gnuplot-nox"]:
+        v = cmd("dpkg-query", "-W", "-f=${Version}", p)
+        pkgs.append(f"{p} {v if v and 'no packages' not in v else 'not installed'}")
+    java = os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64") + "/bin/java"
+    jv = cmd(java, "-version").splitlines()
+    mem = re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo").read())
+    return [
+        ("CPU", f"{model.group(1).strip() if model else platform.processor()}, {os.cpu_count()} cores (nproc {cmd('nproc')})"),
+        ("Memory", f"{int(mem.group(1)) // 1024 // 1024} GiB" if mem else "?"),
+        ("Kernel", cmd("uname", "-r")),
+        ("Packages", ", ".join(pkgs)),
+        ("fio", cmd("fio", "--version")),
+        ("Java", " / ".join(jv[:2]) if jv else "not found"),
+    ]
+
+
+def figure(fio, direction, unit):
+    """(throughput, p50, p99, p99.9 in microseconds) of one direction of a fio result."""
+    if not fio or not fio.get("jobs"):
+        return None
+    d = fio["jobs"][0].get(direction) or {}
+    ios = d.get("total_ios", 0)
+    if not ios:
+        return None
+    if unit == "MB/s":
+        value = d.get("bw_bytes", 0) / 1e6
+    else:
+        value = d.get("iops", 0.0)
+    lat = d.get("clat_ns") or {}
+    if not lat.get("percentile"):
+        lat = d.get("lat_ns") or {}
+    pct = lat.get("percentile") or {}
+
+    def p(key):
+        v = pct.get(key)
+        return v / 1000.0 if v is not None else None
+    return value, p("50.000000"), p("99.000000"), p("99.900000")
+
+
+def fmt(v, unit=None):
+    if v is None:
+        return "–"
+    if unit == "MB/s":
+        return f"{v:,.0f} MB/s"
+    if unit is not None:
+        return f"{v / 1000:,.1f}k" if v >= 10000 else f"{v:,.0f}"
+    return f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+
+
+def find(d, *keys):
+    """First value in a nested dict whose key matches one of keys (case-insensitive)."""
+    if isinstance(d, dict):
+        for k, v in d.items():
+            if k.lower() in keys:
+                return v
+        for v in d.values():
+            r = find(v, *keys)
+            if r is not None:
+                return r
+    return None
+
+
+def num(d, *keys):
+    v = find(d, *keys)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def write_amp(before, after):
+    """Write amplification of one job: delta media bytes / delta user bytes, else lifetime."""
+    if not after:
+        return None, "no stats"
+    ua, ma = num(after, "user_bytes"), num(after, "media_bytes")
+    ub, mb = (num(before, "user_bytes"), num(before, "media_bytes")) if before else (None, None)
+    if None not in (ua, ma, ub, mb) and ua > ub:
+        return (ma - mb) / (ua - ub), f"{(ua - ub) / 2**20:,.0f} MiB user → {(ma - mb) / 2**20:,.0f} MiB media"
+    if None not in (ua, ma, ub, mb):
+        return None, f"no user writes ({(ma - mb) / 2**20:,.1f} MiB media)"
+    wa = num(after, "write_amplification")
+    return wa, "lifetime" if wa is not None else "no stats"
+
+
+def histogram(stats):
+    """[(label, count)] from the wear histogram in pmemfs stats, in whatever shape it has."""
+    h = find(stats, "wear_histogram", "histogram", "wear")
+    if isinstance(h, dict) and not any(isinstance(v, (int, float)) for v in h.values()):
+        h = find(h, "histogram", "buckets", "counts")
+    out = []
+    if isinstance(h, dict):
+        out = [(str(k), v) for k, v in h.items() if isinstance(v, (int, float))]
+    elif isinstance(h, list):
+        for i, e in enumerate(h):
+            if isinstance(e, (int, float)):
+                out.append((str(i), e))
+            elif isinstance(e, dict):
+                label = next((e[k] for k in ("label", "range", "le", "upper", "bucket", "writes", "min") if k in e), i)
+                count = next((e[k] for k in ("count", "blocks", "n", "value") if k in e), None)
+                if isinstance(count, (int, float)):
+                    out.append((str(label), count))
+    return out
+
+
+def gnuplot(script, out_dir):
+    if not shutil.which("gnuplot"):
+        return "gnuplot not installed"
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True, cwd=out_dir)
+    return r.stderr.strip() if r.returncode else None
+
+
+def plot_throughput(out, targets, results):
+    """Two panels: MB/s of the sequential jobs, IOPS (log scale) of the others."""
+    cols = " ".join(f'"{LABELS[t]}"' for t in targets)
+    def dat(name, rows):
+        with open(os.path.join(out, name), "w") as f:
+            f.write(f'"job" {cols}\n')
+            for r in rows:
+                vals = [results[t].get((r[0], r[1]), (None,))[0] for t in targets]
+                f.write(f'"{r[3]}" ' + " ".join("NaN" if v is None else f"{v:.3f}" for v in vals) + "\n")
+    dat("throughput-mbs.dat", [r for r in ROWS if r[2] == "MB/s"])
+    dat("throughput-iops.dat", [r for r in ROWS if r[2] != "MB/s"])
+    n = len(targets) + 1
+    script = f"""
+set terminal pngcairo size 1400,1000 font "DejaVu Sans,11"
+set output "throughput.png"
+set multiplot layout 2,1 title "pmemfs bench: throughput by target (higher is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key outside right top vertical
+set xtics nomirror
+set ylabel "MB/s"
+set yrange [0:*]
+set title "Sequential, 1 MiB blocks"
+plot for [i=2:{n}] "throughput-mbs.dat" using i:xtic(1) title columnheader(i)
+set logscale y
+set ylabel "operations/s (log)"
+set yrange [*:*]
+set xtics rotate by -25
+set title "4 KiB I/O and metadata (IOPS, files/s)"
+plot for [i=2:{n}] "throughput-iops.dat" using i:xtic(1) title columnheader(i)
+unset multiplot
+"""
+    with open(os.path.join(out, "throughput.gp"), "w") as f:
+        f.write(script)
+    return gnuplot(script, out)
+
+
+def plot_wear(out, hists):
+    labels = []
+    for _, h in hists:
+        for lab, _ in h:
+            if lab not in labels:
+                labels.append(lab)
+    with open(os.path.join(out, "wear.dat"), "w") as f:
+        f.write('"bucket" ' + " ".join(f'"{LABELS[t]}"' for t, _ in hists) + "\n")
+        for lab in labels:
+            vals = [dict(h).get(lab) for _, h in hists]
+            f.write(f'"{lab}" ' + " ".join("NaN" if v is None else str(v) for v in vals) + "\n")
+    n = len(hists) + 1
+    script = f"""
+set terminal pngcairo size 1200,700 font "DejaVu Sans,11"
+set output "wear.png"
+set title "Wear after the hot overwrite job (blocks per write-count bucket)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set grid ytics
+set xlabel "writes per block (bucket)"
+set ylabel "blocks (log)"
+set xtics rotate by -30 nomirror
+set key top right
+plot for [i=2:{n}] "wear.dat" using i:xtic(1) title columnheader(i)
+"""
+    with open(os.path.join(out, "wear.gp"), "w") as f:
+        f.write(script)
+    return gnuplot(script, out)
+
+
+def main(out):
+    raw = os.path.join(out, "raw")
+    run = load(os.path.join(raw, "run.json")) or {}
+    metas = {t: load(os.path.join(raw, t, "meta.json")) for t in TARGETS}
+    ran = [t for t in TARGETS if metas.get(t) and "skipped" not in metas[t]]
+    skipped = [(t, metas[t]["skipped"]) for t in TARGETS if metas.get(t) and "skipped" in metas[t]]
+    results, errors = {}, []
+    for t in ran:
+        results[t] = {}
+        for job, direction, unit, _ in ROWS:
+            fig = figure(load(os.path.join(raw, t, f"{job}.json")), direction, unit)
+            if fig:
+                results[t][(job, direction)] = fig
+        for job in JOBS:
+            rc = (open(os.path.join(raw, t, f"{job}.rc")).read().split() or ["?"]) if os.path.exists(os.path.join(raw, t, f"{job}.rc")) else None
+            if rc and rc[0] != "0":
+                err = open(os.path.join(raw, t, f"{job}.err")).read().strip()[:200] if os.path.exists(os.path.join(raw, t, f"{job}.err")) else ""
+                errors.append(f"{t}/{job}: fio exit {rc[0]} {err}")
+
+    md = ["# pmemfs bench report", ""]
+    mode = "quick (`make bench QUICK=1`)" if run.get("quick") else "full (`make bench`)"
+    md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s "
+              f"({', '.join(f'{t} {metas[t].get('seconds', '?')} s' for t in ran)}).")
+    md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} s per timed job "
+              f"(+{run.get('ramp')} s ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
+              f"{run.get('nrfiles')} files per job for the metadata jobs, hot overwrite "
+              f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB. ioengine=psync.")
+    md.append("")
+    for t, why in skipped:
+        md.append(f"- **{LABELS[t]}: skipped**: {why}")
+    if skipped:
+        md.append("")
+    md += ["## Throughput and latency", "",
+           "Latency is fio's completion latency per operation in µs (p50 / p99 / p99.9). "
+           "*vs C* is the throughput as a ratio to the C no-op FUSE filesystem (the FUSE limit "
+           "of this machine). WA is write amplification (media bytes / user bytes, from "
+           "`pmemfs stats` before and after the job).", ""]
+    md.append("| job | target | throughput | p50 µs | p99 µs | p99.9 µs | vs C | WA |")
+    md.append("|---|---|--:|--:|--:|--:|--:|--:|")
+    wa_rows = {}
+    for job, direction, unit, label in ROWS:
+        base = results.get(BASE, {}).get((job, direction))
+        for t in ran:
+            fig = results[t].get((job, direction))
+            if not fig:
+                md.append(f"| {label} | {LABELS[t]} | – | | | | | |")
+                continue
+            ratio = f"{fig[0] / base[0]:.2f}×" if base and base[0] else "–"
+            wa = ""
+            if t.startswith("pmemfs"):
+                if (t, job) not in wa_rows:
+                    wa_rows[(t, job)] = write_amp(load(os.path.join(raw, t, f"{job}.stats-before.json")),
+                                                  load(os.path.join(raw, t, f"{job}.stats-after.json")))
+                wa = fmt(wa_rows[(t, job)][0]) if wa_rows[(t, job)][0] is not None else "n/a"
+            md.append(f"| {label} | {LABELS[t]} | {fmt(fig[0], unit)}{'' if unit == 'MB/s' else ' ' + unit} | "
+                      f"{fmt(fig[1])} | {fmt(fig[2])} | {fmt(fig[3])} | {ratio} | {wa} |")
+    md.append("")
+    pm = [t for t in ran if t.startswith("pmemfs")]
+    md += ["## Write amplification per job", ""]
+    if pm:
+        md.append("| job | " + " | ".join(LABELS[t] for t in pm) + " |")
+        md.append("|---|" + "--:|" * len(pm))
+        for job in JOBS:
+            cells = []
+            for t in pm:
+                wa, note = wa_rows.get((t, job)) or write_amp(
+                    load(os.path.join(raw, t, f"{job}.stats-before.json")),
+                    load(os.path.join(raw, t, f"{job}.stats-after.json")))
+                cells.append(f"{fmt(wa) if wa is not None else 'n/a'} ({note})")
+            md.append(f"| {job} | " + " | ".join(cells) + " |")
+    else:
+        md.append("No pmemfs target ran, so there is no write amplification to report.")
+    md.append("")
+
+    md += ["## Plots", ""]
+    err = plot_throughput(out, ran, results) if ran else "no target ran"
+    md.append(f"![throughput](throughput.png)" if not err else f"throughput plot failed: {err}")
+    hists = []
+    for t in pm:
+        h = histogram(load(os.path.join(raw, t, "hot-overwrite.stats-after.json")))
+        if h:
+            hists.append((t, h))
+    if hists:
+        err = plot_wear(out, hists)
+        md.append("")
+        md.append("![wear after the hot overwrite job](wear.png)" if not err else f"wear plot failed: {err}")
+    else:
+        md.append("")
+        md.append("No wear histogram (no pmemfs target, or `pmemfs stats` had none).")
+        try:
+            os.remove(os.path.join(out, "wear.png"))
+        except OSError:
+            pass
+    md.append("")
+
+    md += ["## Targets", ""]
+    for t in ran:
+        m = metas[t]
+        md.append(f"- **{LABELS[t]}**: mounted as `{m.get('mount', '?')}`, direct={m.get('direct')}"
+                  f"{'' if m.get('direct') else ' (O_DIRECT refused: buffered I/O)'}")
+    md.append(f"- FUSE options: noop C `-o {run.get('fuse_opts_c')}` (max_write 131072, set in init), "
+              f"noop Java `-o {run.get('fuse_opts_java')}`; pmemfs cache {run.get('pmemfs_cache_size')}, "
+              f"region {run.get('pmemfs_region_size')}.")
+    if errors:
+        md += ["", "## Errors", ""] + [f"- {e}" for e in errors]
+    md += ["", "## Machine", ""] + [f"- {k}: {v}" for k, v in machine()] + [""]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(md))
+    print(os.path.join(out, "report.md"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))

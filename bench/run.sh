@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# bench/run.sh: runs the fio suite in bench/jobs against each target, side by side, and
+# writes bench/out/report.md with PNG plots (via bench/report.py).
+#
+# Targets: tmpfs (kernel, no FUSE), noop-c (libfuse 3 no-op: the FUSE limit), noop-java
+# (jnr-fuse no-op: what the binding costs), pmemfs-cached and pmemfs-dax (bin/pmemfs).
+# A target that cannot be mounted is skipped with one line saying why; the run goes on.
+#
+# Usage: bench/run.sh            (full: about 2.5 min per target)
+#        QUICK=1 bench/run.sh    (about 15 s per target)
+# Environment: TARGETS="tmpfs noop-c ..." (subset/order), JOBS="seqwrite randread ..."
+#   (subset of job names), OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE, ...
+#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.region), PMEMFS_REGION_SIZE,
+#   PMEMFS_CACHE_SIZE. The binaries must be built (make bench does it).
+#
+# Every mount this script makes is recorded and unmounted on exit (trap), whatever happens.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD=${BUILD:-$HERE/build}
+OUT=${OUT:-$HERE/out}
+RAW=$OUT/raw
+PMEMFS=${PMEMFS:-$ROOT/bin/pmemfs}
+QUICK=${QUICK:-0}
+TARGETS=${TARGETS:-"tmpfs noop-c noop-java pmemfs-cached pmemfs-dax"}
+JOBS=${JOBS:-}
+
+if [ "$QUICK" = 1 ]; then
+  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=64m}" "${WAL_SIZE:=16m}" "${NRFILES:=300}"
+  : "${HOT_SIZE_MB:=16}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
+else
+  : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
+  : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
+fi
+: "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
+: "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=512M}"
+: "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount}"
+: "${FUSE_OPTS_C:=auto_unmount}"
+export RUNTIME RAMP SIZE WAL_SIZE NRFILES HOT_LOOPS HOT_MAX_RUNTIME META_MAX_RUNTIME NUMJOBS
+export HOT_HALF=$((HOT_SIZE_MB / 2))m
+
+FUSERMOUNT=$(command -v fusermount3 || command -v fusermount || echo fusermount)
+WORK=$(mktemp -d /tmp/pmemfs-bench.XXXXXX)
+MOUNTS=()      # mount points this script mounted
+declare -A PIDS KINDS
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
+
+wait_mounted() {  # mnt timeout_s [pid]
+  local mnt=$1 deadline=$((SECONDS + $2)) pid=${3:-}
+  while ! is_mounted "$mnt"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.05
+  done
+}
+
+unmount_target() {  # mnt: never leaves the mount or its daemon behind
+  local mnt=$1 pid=${PIDS[$1]:-} kind=${KINDS[$1]:-}
+  if is_mounted "$mnt"; then
+    case $kind in
+      pmemfs) timeout 60 "$PMEMFS" umount "$mnt" >>"$WORK/umount.log" 2>&1 ;;
+      tmpfs) umount "$mnt" 2>/dev/null ;;
+      *) "$FUSERMOUNT" -u "$mnt" 2>/dev/null ;;
+    esac
+  fi
+  if is_mounted "$mnt"; then
+    log "unmount of $mnt did not complete: lazy unmount"
+    "$FUSERMOUNT" -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+  fi
+  if [ -n "$pid" ]; then
+    local i
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "daemon $pid still alive 10 s after unmount: SIGTERM"
+      kill -TERM "$pid" 2>/dev/null; sleep 2; kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  fi
+  unset "PIDS[$mnt]"
+}
+
+cleanup() {
+  local m
+  for m in "${MOUNTS[@]}"; do unmount_target "$m"; done
+  MOUNTS=()
+  # Only remove the work dir once nothing is mounted below it.
+  if ! grep -q " $WORK/" /proc/mounts; then rm -rf "$WORK"; else log "left $WORK: still mounted"; fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+pmemfs_ok() {
+  [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1
+}
+
+# mount_target NAME MNT: mounts NAME at MNT; prints the reason and returns 1 when it cannot.
+mount_target() {
+  local name=$1 mnt=$2 pid=
+  mkdir -p "$mnt"
+  case $name in
+    tmpfs)
+      mount -t tmpfs -o "size=$TMPFS_SIZE" bench-tmpfs "$mnt" || { echo "mount -t tmpfs failed"; return 1; }
+      KINDS[$mnt]=tmpfs ;;
+    noop-c)
+      [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs)"; return 1; }
+      "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    noop-java)
+      [ -x "$BUILD/noop-java/run" ] || { echo "noop-java not built ($BUILD/noop-java/run)"; return 1; }
+      "$BUILD/noop-java/run" "$mnt" -o "$FUSE_OPTS_JAVA" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    pmemfs-cached|pmemfs-dax)
+      pmemfs_ok || { echo "pmemfs not built yet ($PMEMFS missing or failing)"; return 1; }
+      local dax=never; [ "$name" = pmemfs-dax ] && dax=always
+      # A fresh region per mode, so wear and write amplification start from zero.
+      "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
+        || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
+      KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
+      timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" --background \
+        "$PMEMFS_REGION" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
+        || { echo "pmemfs mount failed (see $RAW/$name/daemon.log)"; return 1; } ;;
+    *) echo "unknown target"; return 1 ;;
+  esac
+  [ -n "$pid" ] && PIDS[$mnt]=$pid
+  case " ${MOUNTS[*]} " in *" $mnt "*) ;; *) MOUNTS+=("$mnt") ;; esac
+  wait_mounted "$mnt" 30 "$pid" || { echo "did not mount within 30 s (see $RAW/$name/daemon.log)"; return 1; }
+}
+
+stats() {  # target mnt file: pmemfs stats --json, guarded
+  case $1 in
+    pmemfs-*) timeout 30 "$PMEMFS" stats --json "$2" >"$3" 2>/dev/null || rm -f "$3" ;;
+  esac
+}
+
+probe_direct() {  # prints 1 when O_DIRECT opens and writes work on mnt
+  if dd if=/dev/zero of="$1/.odirect-probe" bs=4k count=1 oflag=direct status=none 2>/dev/null; then
+    echo 1
+  else
+    echo 0
+  fi
+  rm -f "$1/.odirect-probe"
+}
+
+job_name() { basename "$1" .fio | sed 's/^[0-9]*-//'; }
+
+run_target() {
+  local name=$1 mnt=$WORK/$name reason t0=$SECONDS
+  mkdir -p "$RAW/$name"
+  if ! mount_target "$name" "$mnt" >"$WORK/reason"; then
+    reason=$(tr '\n' ' ' <"$WORK/reason")
+    log "$name: skipped: $reason"
+    printf '{"target": "%s", "skipped": "%s"}\n' "$name" "${reason//\"/\'}" >"$RAW/$name/meta.json"
+    unmount_target "$mnt"
+    return
+  fi
+  export DIR=$mnt DIRECT
+  DIRECT=$(probe_direct "$mnt")
+  local opts
+  opts=$(awk -v m="$mnt" '$2 == m { print $3 " " $4 }' /proc/mounts)
+  log "$name: mounted at $mnt ($opts), direct=$DIRECT"
+  local f job rc js
+  for f in "$HERE"/jobs/*.fio; do
+    job=$(job_name "$f")
+    if [ -n "$JOBS" ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
+    stats "$name" "$mnt" "$RAW/$name/$job.stats-before.json"
+    js=$SECONDS
+    timeout --signal=INT --kill-after=10 $((RUNTIME + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
+      fio --output-format=json --output="$RAW/$name/$job.json" "$f" 2>"$RAW/$name/$job.err"
+    rc=$?
+    stats "$name" "$mnt" "$RAW/$name/$job.stats-after.json"
+    [ $rc -ne 0 ] && log "$name/$job: fio exit $rc: $(head -c 300 "$RAW/$name/$job.err" | tr '\n' ' ')"
+    echo "$rc $((SECONDS - js))" >"$RAW/$name/$job.rc"
+  done
+  unmount_target "$mnt"
+  printf '{"target": "%s", "direct": %s, "mount": "%s", "seconds": %d}\n' \
+    "$name" "$DIRECT" "$opts" $((SECONDS - t0)) >"$RAW/$name/meta.json"
+  log "$name: done in $((SECONDS - t0)) s"
+}
+
+main() {
+  local t0=$SECONDS
+  rm -rf "$RAW"; mkdir -p "$RAW"
+  command -v fio >/dev/null || { log "fio is missing (make bench installs it)"; exit 1; }
+  log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime ${RUNTIME}s per timed job"
+  local t
+  for t in $TARGETS; do run_target "$t"; done
+  cat >"$RAW/run.json" <<EOF
+{"quick": $([ "$QUICK" = 1 ] && echo true || echo false), "seconds": $((SECONDS - t0)),
+ "runtime": $RUNTIME, "ramp": $RAMP, "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE",
+ "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
+ "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA",
+ "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",
+ "targets": "$TARGETS"}
+EOF
+  python3 "$HERE/report.py" "$OUT" || log "report.py failed"
+  log "finished in $((SECONDS - t0)) s: $OUT/report.md"
+}
+
+main "$@"
