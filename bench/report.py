@@ -85,6 +85,9 @@ def figure(fio, direction, unit):
         return None
     if unit == "MB/s":
         value = d.get("bw_bytes", 0) / 1e6
+    elif direction == "sync":  # fio leaves iops 0 for fsyncs: count them over the run time
+        ms = fio["jobs"][0].get("job_runtime") or 0
+        value = ios * 1000.0 / ms if ms else 0.0
     else:
         value = d.get("iops", 0.0)
     lat = d.get("clat_ns") or {}
@@ -260,8 +263,8 @@ def main(out):
 
     md = ["# pmemfs bench report", ""]
     mode = "quick (`make bench QUICK=1`)" if run.get("quick") else "full (`make bench`)"
-    md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s "
-              f"({', '.join(f'{t} {metas[t].get('seconds', '?')} s' for t in ran)}).")
+    per_target = ", ".join("%s %s s" % (t, metas[t].get("seconds", "?")) for t in ran)
+    md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s ({per_target}).")
     md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} s per timed job "
               f"(+{run.get('ramp')} s ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
               f"{run.get('nrfiles')} files per job for the metadata jobs, hot overwrite "

@@ -148,7 +148,8 @@ probe_direct() {  # prints 1 when O_DIRECT opens and writes work on mnt
 job_name() { basename "$1" .fio | sed 's/^[0-9]*-//'; }
 
 run_target() {
-  local name=$1 mnt=$WORK/$name reason t0=$SECONDS
+  local name=$1 reason t0=$SECONDS
+  local mnt=$WORK/$name
   mkdir -p "$RAW/$name"
   if ! mount_target "$name" "$mnt" >"$WORK/reason"; then
     reason=$(tr '\n' ' ' <"$WORK/reason")

@@ -312,6 +312,12 @@ public final class NoopFs extends FuseStubFS {
         return 0;
     }
 
+    /** argv[0] for libfuse: the mount shows up as "noopjava on MNT type fuse.noopjava". */
+    @Override
+    protected String getFSName() {
+        return "noopjava";
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
             System.err.println("usage: NoopFs MOUNTPOINT [FUSE-OPTION...]");
