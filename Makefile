@@ -34,3 +34,22 @@ run: build
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean
+
+# make bench: fio suite on tmpfs, the no-op FUSE baselines (C/libfuse3, Java/jnr-fuse) and
+# pmemfs (cached and DAX) side by side -> bench/out/report.md + PNGs. QUICK=1: about 1 min.
+BENCH_PKGS := libfuse3-dev pkg-config gnuplot-nox fio fuse3 libfuse2
+QUICK ?= 0
+bench:
+	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@mkdir -p bench/build
+	@$(MAKE) -s -C bench/noop-c
+	@bench/noop-java/build.sh
+	@if [ -z "$(BENCH_SKIP_PMEMFS)" ]; then \
+	  $(MAKE) -s build >bench/build/pmemfs-build.log 2>&1 \
+	    || echo "pmemfs did not build (bench/build/pmemfs-build.log): its targets will be skipped"; \
+	fi
+	@QUICK=$(QUICK) bench/run.sh
