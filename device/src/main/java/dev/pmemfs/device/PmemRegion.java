@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -23,8 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The mapping uses MAP_SYNC ({@link ExtendedMapMode#READ_WRITE_SYNC}) where the file
  * supports it, so {@link #persist} is a cache-line write-back; elsewhere persist is an msync of
- * the range. One log line at open says which. The region file is locked for the life of the
- * object, so a second opener, in this process or another, is refused.
+ * the range. One log line at open says which. The region file is locked ({@link RegionLock},
+ * a flock) for the life of the object, so a second opener, in this process or another, is refused.
  *
  * <p>Thread safety: as {@link Region}; {@link #close()} must not race with other calls.
  */
@@ -95,6 +93,7 @@ public final class PmemRegion extends Region {
     private static PmemRegion mapChannel(Path path, DeviceKind kind, long newSize, boolean created)
             throws RegionException {
         FileChannel ch = null;
+        RegionLock lock = null;
         Arena arena = null;
         boolean ok = false;
         try {
@@ -102,7 +101,7 @@ public final class PmemRegion extends Region {
             ch = created
                     ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            FileLock lock = lock(ch, path);
+            lock = RegionLock.tryAcquire(path);
             if (lock == null) {
                 created = false; // somebody else's file: never delete it
                 throw new RegionException("region " + path + ": already in use (locked by another pmemfs)");
@@ -126,7 +125,14 @@ public final class PmemRegion extends Region {
             }
             LOG.info("region {}: {} mapped, persist by {}", path, formatSize(size), describe(mode, isTmpfs(path)));
             FileChannel channel = ch;
-            PmemRegion r = new PmemRegion(path, seg, arena, channel, mode);
+            RegionLock held = lock;
+            PmemRegion r = new PmemRegion(path, seg, arena, () -> {
+                try {
+                    channel.close();
+                } finally {
+                    held.close();
+                }
+            }, mode);
             ok = true;
             return r;
         } catch (RegionException e) {
@@ -153,6 +159,7 @@ public final class PmemRegion extends Region {
                     arena.close();
                 }
                 closeQuietly(ch);
+                closeQuietly(lock);
                 if (created) {
                     try {
                         Files.deleteIfExists(path);
@@ -171,14 +178,6 @@ public final class PmemRegion extends Region {
             case MSYNC -> "msync (MAP_SYNC not supported here" + (tmpfs ? ": tmpfs, emulated pmem)" : ")");
             case DEVICE_DAX -> "msync of the device-DAX mapping";
         };
-    }
-
-    private static FileLock lock(FileChannel ch, Path path) throws IOException {
-        try {
-            return ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-            return null; // held by this JVM
-        }
     }
 
     private static boolean isTmpfs(Path path) {

@@ -35,6 +35,13 @@ import java.util.zip.CRC32C;
  * A missing or damaged area starts the counters from zero (and the first save writes a good one).
  * Counters are u64 because a hot block (a journal head) can pass 2^32 stores in a lifetime.
  *
+ * <p>Counting is on the copy path of every store, so it costs at most three atomic adds,
+ * whatever the length (an atomic add per block made a 128 KiB copy about 11 % slower): a store
+ * within one block adds one to {@code single[block]}; a store over blocks {@code [f, l]} adds one
+ * to {@code starts[f]} and one to {@code ends[l + 1]}, so the writes of block {@code b} are
+ * {@code single[b] + sum(starts[0..b]) - sum(ends[0..b])}; and bytes go to a {@link LongAdder}.
+ * Reading a block's count is therefore a prefix sum, O(blocks), which only statistics do.
+ *
  * <p>Thread safety: all counters are updated atomically; a snapshot taken while stores run is
  * not a single point in time.
  */
@@ -53,15 +60,24 @@ public final class WearCounters {
     static final long OFF_STORES = 48;
     private static final ValueLayout.OfLong LONG = Region.LONG;
     private static final ValueLayout.OfInt INT = Region.INT;
+    private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(Region.BLOCK_SIZE);
     private static final VarHandle BLOCK = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final long[] perBlock;
+    /** Per block: the lifetime count at load plus single-block stores since. */
+    private final long[] single;
+    /** Multi-block stores since load, by first block (a difference array, see above). */
+    private final long[] starts;
+    /** Multi-block stores since load, by last block + 1. */
+    private final long[] ends;
     private final LongAdder bytes = new LongAdder();
     private final LongAdder persists = new LongAdder();
-    private final LongAdder stores = new LongAdder();
+    /** Stores at load, less the sum of {@code single} at load: stores() adds the arrays' sums. */
+    private long storesBase;
 
     private WearCounters(int blocks) {
-        this.perBlock = new long[blocks];
+        this.single = new long[blocks];
+        this.starts = new long[blocks];
+        this.ends = new long[blocks + 1];
     }
 
     /** Bytes at the tail of a region of {@code regionSize} bytes that hold its wear counters. */
@@ -86,8 +102,8 @@ public final class WearCounters {
         if (valid(area, regionSize)) {
             w.bytes.add(area.get(LONG, OFF_BYTES));
             w.persists.add(area.get(LONG, OFF_PERSISTS));
-            w.stores.add(area.get(LONG, OFF_STORES));
-            MemorySegment.copy(area, LONG, HEADER, w.perBlock, 0, (int) blocks);
+            MemorySegment.copy(area, LONG, HEADER, w.single, 0, (int) blocks);
+            w.storesBase = area.get(LONG, OFF_STORES) - sum(w.single);
         }
         return w;
     }
@@ -121,10 +137,11 @@ public final class WearCounters {
         area.set(LONG, OFF_MAGIC, MAGIC);
         area.set(INT, OFF_VERSION, VERSION);
         area.set(LONG, OFF_REGION_SIZE, regionSize);
+        long[] perBlock = blockWrites();
         area.set(LONG, OFF_BLOCKS, perBlock.length);
         area.set(LONG, OFF_BYTES, bytes.sum());
         area.set(LONG, OFF_PERSISTS, persists.sum());
-        area.set(LONG, OFF_STORES, stores.sum());
+        area.set(LONG, OFF_STORES, stores());
         MemorySegment.copy(perBlock, 0, area, LONG, HEADER, perBlock.length);
         area.set(INT, OFF_CRC, crc(area, regionSize));
     }
@@ -173,11 +190,13 @@ public final class WearCounters {
             return;
         }
         bytes.add(length);
-        stores.increment();
-        int first = (int) (offset / Region.BLOCK_SIZE);
-        int last = (int) ((offset + length - 1) / Region.BLOCK_SIZE);
-        for (int b = first; b <= last; b++) {
-            BLOCK.getAndAdd(perBlock, b, 1);
+        int first = (int) (offset >>> BLOCK_SHIFT);
+        int last = (int) ((offset + length - 1) >>> BLOCK_SHIFT);
+        if (first == last) {
+            BLOCK.getAndAdd(single, first, 1L);
+        } else {
+            BLOCK.getAndAdd(starts, first, 1L);
+            BLOCK.getAndAdd(ends, last + 1, 1L);
         }
     }
 
@@ -197,21 +216,46 @@ public final class WearCounters {
 
     /** Store operations (lifetime); one store may cover many blocks. */
     public long stores() {
-        return stores.sum();
+        return storesBase + sum(single) + sum(starts);
     }
 
     /** Number of 4 KiB blocks tracked. */
     public int blocks() {
-        return perBlock.length;
+        return single.length;
     }
 
     /** Stores that touched {@code block} (lifetime). */
     public long blockWrites(long block) {
-        return (long) BLOCK.getVolatile(perBlock, (int) block);
+        int b = Math.toIntExact(block);
+        long n = (long) BLOCK.getVolatile(single, b);
+        for (int i = 0; i <= b; i++) {
+            n += (long) BLOCK.getVolatile(starts, i) - (long) BLOCK.getVolatile(ends, i);
+        }
+        return n;
+    }
+
+    /** Stores that touched each block (lifetime), indexed by block: one O(blocks) pass. */
+    public long[] blockWrites() {
+        long[] n = new long[single.length];
+        long open = 0;
+        for (int b = 0; b < n.length; b++) {
+            open += (long) BLOCK.getVolatile(starts, b) - (long) BLOCK.getVolatile(ends, b);
+            n[b] = (long) BLOCK.getVolatile(single, b) + open;
+        }
+        return n;
+    }
+
+    private static long sum(long[] a) {
+        long s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (long) BLOCK.getVolatile(a, i);
+        }
+        return s;
     }
 
     /** The most-written block (the lowest one on a tie). */
     public long mostWrittenBlock() {
+        long[] perBlock = blockWrites();
         int best = 0;
         for (int b = 1; b < perBlock.length; b++) {
             if (perBlock[b] > perBlock[best]) {
@@ -227,7 +271,7 @@ public final class WearCounters {
      */
     public long[] histogram() {
         long[] h = new long[65];
-        for (long c : perBlock) {
+        for (long c : blockWrites()) {
             h[64 - Long.numberOfLeadingZeros(c)]++;
         }
         int top = h.length;

@@ -210,6 +210,20 @@ final class PmemRegionTest {
     }
 
     @Test
+    void open_otherDescriptorOfTheFileClosedInThisJvm_keepsTheLock() throws Exception {
+        // a POSIX record lock (FileChannel.tryLock) would be dropped by these closes
+        Path file = dir.resolve("r");
+        try (PmemRegion first = PmemRegion.create(file, SIZE, false)) {
+            WearCounters.read(file);
+            assertEquals(SIZE, Files.readAllBytes(file).length);
+            SecondProcess.Result r = SecondProcess.run("open", file.toString());
+            assertEquals(1, r.exit(), r.output());
+            assertEquals("region " + file + ": already in use (locked by another pmemfs)", lastLine(r.output()));
+            first.putLong(0, 1);
+        }
+    }
+
+    @Test
     void open_withoutPermission_saysPermissionDenied() throws Exception {
         List<String> asNobody = List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups");
         assumeTrue(new ProcessBuilder(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "true"))
