@@ -569,6 +569,8 @@ public final class FileSystem implements AutoCloseable {
         try {
             begin();
             Inode in = inode(ino);
+            Inode d = inode(newDirIno);
+            Directory dir = prepareAdd(d, newName, 0);
             if (in.rec.isDir()) {
                 throw new FsException(Errno.EPERM, "hard link to a directory");
             }
@@ -578,8 +580,6 @@ public final class FileSystem implements AutoCloseable {
             if (in.rec.nlink == 0) {
                 throw new FsException(Errno.ENOENT, "file was removed");
             }
-            Inode d = inode(newDirIno);
-            Directory dir = prepareAdd(d, newName, 0);
             in.rec.nlink++;
             touch(in.rec, false, true, false);
             save(in);

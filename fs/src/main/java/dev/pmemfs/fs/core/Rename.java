@@ -27,6 +27,8 @@ final class Rename {
         FileSystem.checkName(to);
         Inode fd = fs.inode(fromDirIno);
         Inode td = fs.inode(toDirIno);
+        fs.dir(fd);
+        fs.dir(td);
         DirBlock.Entry src = fs.entry(fd, from);
         if (src == null) {
             throw new FsException(Errno.ENOENT, from);

@@ -1,0 +1,85 @@
+package dev.pmemfs.fs.cli;
+
+import dev.pmemfs.device.RegionException;
+import dev.pmemfs.fs.core.Format;
+import dev.pmemfs.fs.core.FsException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code pmemfs} command line: one subcommand per class, and the {@code mount.fuse} helper
+ * form {@code pmemfs REGION MOUNTPOINT -o OPTIONS} (what {@code mount -t fuse.pmemfs} runs),
+ * which becomes {@code pmemfs mount --background}.
+ *
+ * <p>Errors: a user mistake or a refused request is one line on stderr ({@code pmemfs: ...})
+ * and exit status 1 (2 for bad usage); only unexpected failures print a stack trace.
+ */
+@Command(name = "pmemfs", mixinStandardHelpOptions = true, version = "pmemfs 0.1.0",
+        description = "A filesystem on persistent memory, with a RAM cache in front of it.",
+        subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
+            StatsCommand.class, DaxCommand.class})
+public final class Main implements Runnable {
+    private static final Set<String> COMMANDS = Set.of("mkfs", "mount", "umount", "fsck", "stats", "dax", "help");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: mkfs, mount, umount, fsck, stats or dax");
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        System.exit(code);
+    }
+
+    /** Runs one command line; returns the exit status. For tests, in-process. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            CommandLine c = ex.getCommandLine();
+            String name = c.getCommandSpec().qualifiedName();
+            c.getErr().println(name + ": " + ex.getMessage() + " (see '" + name + " --help')");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            String msg = oneLine(ex);
+            if (msg == null) {
+                c.getErr().println("pmemfs: internal error: " + ex);
+                ex.printStackTrace(c.getErr());
+                return 70;
+            }
+            c.getErr().println("pmemfs: " + msg);
+            return ex instanceof CliException ce ? ce.exitCode() : 1;
+        });
+        return cl.execute(translate(args));
+    }
+
+    /** The one-line message of an expected failure, or null for a bug. */
+    static String oneLine(Throwable ex) {
+        return switch (ex) {
+            case CliException e -> e.getMessage();
+            case RegionException e -> e.getMessage();
+            case Format.BadRegionException e -> e.getMessage();
+            case FsException e -> e.getMessage();
+            default -> null;
+        };
+    }
+
+    /** {@code REGION MOUNTPOINT [-o OPTS]...} (the mount helper form) becomes {@code mount --background ...}. */
+    static String[] translate(String[] args) {
+        if (args.length < 2 || args[0].startsWith("-") || COMMANDS.contains(args[0])) {
+            return args;
+        }
+        List<String> out = new ArrayList<>(List.of("mount", "--background"));
+        out.addAll(List.of(args));
+        return out.toArray(new String[0]);
+    }
+}

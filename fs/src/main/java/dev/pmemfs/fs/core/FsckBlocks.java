@@ -1,0 +1,182 @@
+package dev.pmemfs.fs.core;
+
+import dev.pmemfs.fs.layout.IndirectBlock;
+import dev.pmemfs.fs.layout.InodeRecord;
+import dev.pmemfs.fs.layout.XattrBlock;
+import java.util.TreeMap;
+
+/**
+ * fsck's walk of one inode's blocks: direct and indirect data blocks, the symlink block and
+ * the xattr block. Each block must lie in the data area and be claimed by no other reference;
+ * indirect and xattr blocks must carry good checksums. Then the inode's size and block count
+ * are checked against what the walk found.
+ *
+ * <p>A block already claimed is counted but not followed, which also stops loops of indirect
+ * blocks. Used by one {@link FsckScan}.
+ */
+final class FsckBlocks {
+    private final FsckScan scan;
+    private final long ino;
+    private final InodeRecord r;
+    private long count;
+    private boolean badPointer;
+    private long beyondSize;
+    private long firstBeyond = -1;
+
+    FsckBlocks(FsckScan scan, long ino, InodeRecord r) {
+        this.scan = scan;
+        this.ino = ino;
+        this.r = r;
+    }
+
+    void walk() {
+        for (int i = 0; i < InodeRecord.DIRECT; i++) {
+            data(i, r.direct[i], 0, i);
+        }
+        indirect(r.indirect1, 1, InodeRecord.DIRECT, 0, InodeRecord.DIRECT);
+        indirect(r.indirect2, 2, BlockMap.LIMIT1, 0, InodeRecord.DIRECT + 1);
+        indirect(r.indirect3, 3, BlockMap.LIMIT2, 0, InodeRecord.DIRECT + 2);
+        xattr();
+        if (r.isRegular()) {
+            checkRegular();
+        } else if (r.isDir()) {
+            checkDirectory();
+        } else {
+            checkSymlink();
+        }
+        if (r.blocks != count) {
+            scan.blocksFix.put(ino, count);
+            if (!badPointer) { // otherwise a consequence of the bad pointer, fixed with it
+                scan.problems.add("inode " + ino + ": blocks " + r.blocks + ", but it references " + count);
+            }
+        }
+    }
+
+    /** Claims a block: -1 out of range (a bad pointer), 0 already claimed, 1 first claim. */
+    private int claim(long b, long holder, int index) {
+        if (b < scan.geo.firstDataBlock() || b >= scan.geo.backupSuperblock()) {
+            scan.problems.add("inode " + ino + ": block pointer " + b + " out of range");
+            bad(holder, index);
+            return -1;
+        }
+        count++;
+        if (scan.referenced.get((int) b)) {
+            scan.problems.add("block " + b + ": referenced more than once (again by inode " + ino + ")");
+            return 0;
+        }
+        scan.referenced.set((int) b);
+        return 1;
+    }
+
+    private void bad(long holder, int index) {
+        badPointer = true;
+        scan.badPointers.add(new FsckScan.BadPointer(ino, holder, index));
+    }
+
+    private void data(long fileBlock, long b, long holder, int index) {
+        if (b == 0 || claim(b, holder, index) < 0) {
+            return;
+        }
+        if (r.isRegular()) {
+            if (fileBlock >= (Math.max(r.size, 0) + FsckScan.BLOCK - 1) / FsckScan.BLOCK) {
+                beyondSize++;
+                firstBeyond = firstBeyond < 0 ? fileBlock : firstBeyond;
+            }
+        } else {
+            scan.mapped(ino, fileBlock, b);
+        }
+    }
+
+    private void indirect(long b, int depth, long base, long holder, int index) {
+        if (b == 0) {
+            return;
+        }
+        if (r.isSymlink()) {
+            scan.problems.add("symlink inode " + ino + ": has an indirect block " + b);
+        }
+        if (claim(b, holder, index) != 1) {
+            return;
+        }
+        byte[] img = scan.read(b);
+        if (!IndirectBlock.valid(img)) {
+            scan.problems.add("inode " + ino + ": indirect block " + b + ": bad checksum");
+            bad(holder, index);
+            return;
+        }
+        long span = depth == 1 ? 1 : depth == 2 ? BlockMap.P : BlockMap.P * BlockMap.P;
+        for (int i = 0; i < IndirectBlock.POINTERS; i++) {
+            long child = IndirectBlock.get(img, i);
+            if (child == 0) {
+                continue;
+            }
+            if (depth == 1) {
+                data(base + i, child, b, i);
+            } else {
+                indirect(child, depth - 1, base + i * span, b, i);
+            }
+        }
+    }
+
+    private void xattr() {
+        long b = r.xattrBlock;
+        if (b == 0 || claim(b, 0, FsckScan.BadPointer.XATTR) != 1) {
+            return;
+        }
+        byte[] img = scan.read(b);
+        String why = XattrBlock.valid(img) ? null : "bad checksum";
+        if (why == null) {
+            try {
+                XattrBlock.decode(img);
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+                why = "malformed (" + e.getMessage() + ")";
+            }
+        }
+        if (why != null) {
+            scan.problems.add("inode " + ino + ": xattr block " + b + ": " + why);
+            bad(0, FsckScan.BadPointer.XATTR);
+        }
+    }
+
+    private void checkRegular() {
+        if (r.size < 0) {
+            scan.problems.add("inode " + ino + ": negative size " + r.size);
+        } else if (beyondSize > 0) {
+            scan.problems.add("inode " + ino + ": " + beyondSize + (beyondSize == 1 ? " block" : " blocks")
+                    + " mapped beyond the size " + r.size + " (from file block " + firstBeyond + ")");
+        }
+    }
+
+    private void checkDirectory() {
+        String at = "directory inode " + ino + ": ";
+        TreeMap<Long, Long> m = scan.mapped(ino);
+        long n = r.size / FsckScan.BLOCK;
+        if (r.size < 0 || r.size % FsckScan.BLOCK != 0) {
+            scan.problems.add(at + "size " + r.size + " is not a multiple of " + FsckScan.BLOCK);
+            scan.unsoundDirs.add(ino);
+        }
+        if (m.headMap(n).size() < n) {
+            long hole = 0;
+            while (m.containsKey(hole)) {
+                hole++;
+            }
+            scan.problems.add(at + "hole at file block " + hole + " within the size " + r.size);
+            scan.unsoundDirs.add(ino);
+        }
+        var beyond = m.tailMap(Math.max(n, 0), true);
+        if (!beyond.isEmpty()) {
+            scan.problems.add(at + beyond.size() + (beyond.size() == 1 ? " block" : " blocks")
+                    + " mapped beyond the size " + r.size + " (from file block " + beyond.firstKey() + ")");
+            scan.unsoundDirs.add(ino);
+        }
+    }
+
+    private void checkSymlink() {
+        TreeMap<Long, Long> m = scan.mapped(ino);
+        if (r.size < 1 || r.size >= FsckScan.BLOCK) {
+            scan.problems.add("symlink inode " + ino + ": size " + r.size + " out of range 1..4095");
+        }
+        if (m.size() != 1 || !m.containsKey(0L)) {
+            scan.problems.add("symlink inode " + ino + ": maps " + m.size() + " blocks, expected one at file block 0");
+        }
+    }
+}

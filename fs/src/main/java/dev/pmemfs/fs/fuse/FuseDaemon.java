@@ -1,0 +1,117 @@
+package dev.pmemfs.fs.fuse;
+
+import dev.pmemfs.device.Region;
+import dev.pmemfs.fs.core.FileSystem;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseException;
+
+/**
+ * A mounted pmemfs for the life of the process: mounts {@link PmemFuse} with libfuse's
+ * multi-threaded loop on the calling thread and, whichever way the mount ends, closes the
+ * filesystem and the region exactly once before the JVM exits.
+ *
+ * <p>Two ways out. (1) {@code fusermount -u} (or {@code pmemfs umount}): the loop returns, and
+ * {@link #run} closes. (2) SIGINT/SIGTERM: our shutdown hook unmounts (plain, then lazy if the
+ * mount is busy), waits up to {@value #LOOP_WAIT_S} s for the loop to return, and closes.
+ * jnr-fuse's own hook (a lazy unmount it does not wait for) runs beside ours and is harmless.
+ * {@link #closeOnce} is synchronized, so the hook and {@code run} never close twice, and the JVM
+ * cannot finish exiting while either is still writing back.
+ */
+public final class FuseDaemon {
+    private static final Logger LOG = LoggerFactory.getLogger(FuseDaemon.class);
+    private static final int LOOP_WAIT_S = 10;
+    /** Options every pmemfs mount gets; see the README for why each. */
+    public static final String FIXED_OPTIONS = "subtype=pmemfs,default_permissions,big_writes,max_write=131072,"
+            + "use_ino,auto_unmount,attr_timeout=1,entry_timeout=1,negative_timeout=0";
+
+    private final Region region;
+    private final FileSystem fs;
+    private final Path mountpoint;
+    private final PmemFuse fuse;
+    private final List<String> fuseOptions;
+    private final CountDownLatch loopEnded = new CountDownLatch(1);
+    private boolean closed;
+
+    /**
+     * @param fuseOptions extra {@code -o} options (e.g. {@code allow_other}); the fixed ones and
+     *                    {@code fsname=REGION} are added here
+     */
+    public FuseDaemon(Region region, FileSystem fs, Path mountpoint, String dax, List<String> fuseOptions) {
+        this.region = region;
+        this.fs = fs;
+        this.mountpoint = mountpoint;
+        this.fuseOptions = fuseOptions;
+        LiveStats stats = new LiveStats(fs, region.name(), mountpoint.toString(), dax);
+        this.fuse = new PmemFuse(fs, "pmemfs", stats);
+        this.fuse.onInit(() -> LOG.info("mounted {} at {} (dax={})", region.name(), mountpoint, dax));
+    }
+
+    /** The argv words after the mount point that jnr-fuse passes to fuse_main. */
+    List<String> argv() {
+        StringBuilder o = new StringBuilder("fsname=").append(escape(region.name())).append(',').append(FIXED_OPTIONS);
+        for (String opt : fuseOptions) {
+            o.append(',').append(opt);
+        }
+        return List.of("-o", o.toString());
+    }
+
+    /** libfuse's option parser takes a backslash as an escape, so commas in a path survive. */
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace(",", "\\,");
+    }
+
+    /**
+     * Mounts and serves until unmounted; then closes the filesystem and the region. Throws
+     * {@link FuseException} when libfuse refuses the mount (after closing).
+     */
+    public void run() {
+        Thread hook = new Thread(this::onSignal, "pmemfs-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            fuse.mount(mountpoint, true, false, argv().toArray(new String[0]));
+        } finally {
+            loopEnded.countDown();
+            closeOnce();
+        }
+    }
+
+    private void onSignal() {
+        if (loopEnded.getCount() > 0) {
+            LOG.info("signal: unmounting {}", mountpoint);
+            String err = Fusermount.unmount(mountpoint, false);
+            if (err != null) {
+                LOG.info("unmount: {}; unmounting lazily", err);
+                Fusermount.unmount(mountpoint, true);
+            }
+            try {
+                if (!loopEnded.await(LOOP_WAIT_S, TimeUnit.SECONDS)) {
+                    LOG.warn("FUSE loop still busy after {} s; closing the filesystem anyway", LOOP_WAIT_S);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeOnce();
+    }
+
+    /** Writes back every dirty page, marks the filesystem clean and closes the region; once. */
+    synchronized void closeOnce() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            fs.close();
+            region.close();
+            LOG.info("unmounted {}: clean", region.name());
+        } catch (RuntimeException e) {
+            LOG.error("closing {} failed", region.name(), e);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.pmemfs.fs.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The host kernel's own filesystem calls, through FFM downcalls that capture errno: the
+ * reference model of the model-based test, so that results and errors are the kernel's, not
+ * an imitation.
+ */
+final class HostFs {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+    private static final ValueLayout A = ValueLayout.ADDRESS;
+
+    private static final MethodHandle MKDIR = h("mkdir", FunctionDescriptor.of(I, A, I));
+    private static final MethodHandle RMDIR = h("rmdir", FunctionDescriptor.of(I, A));
+    private static final MethodHandle UNLINK = h("unlink", FunctionDescriptor.of(I, A));
+    private static final MethodHandle RENAME = h("rename", FunctionDescriptor.of(I, A, A));
+    private static final MethodHandle LINK = h("link", FunctionDescriptor.of(I, A, A));
+    private static final MethodHandle SYMLINK = h("symlink", FunctionDescriptor.of(I, A, A));
+    private static final MethodHandle OPEN = h("open", FunctionDescriptor.of(I, A, I, I));
+    private static final MethodHandle CLOSE = h("close", FunctionDescriptor.of(I, I));
+    private static final MethodHandle PWRITE = h("pwrite", FunctionDescriptor.of(L, I, A, L, L));
+    private static final MethodHandle TRUNCATE = h("truncate", FunctionDescriptor.of(I, A, L));
+
+    static final int O_WRONLY = 1;
+    static final int O_CREAT = 0100;
+    static final int O_EXCL = 0200;
+    static final int O_NOFOLLOW = 0400000;
+
+    private HostFs() {
+    }
+
+    private static MethodHandle h(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, CAPTURE);
+    }
+
+    /** 0 on success, else the errno. */
+    private static int call(MethodHandle mh, Object... args) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(STATE);
+            Object[] full = new Object[args.length + 1];
+            full[0] = state;
+            for (int i = 0; i < args.length; i++) {
+                full[i + 1] = args[i] instanceof String s ? a.allocateFrom(s) : args[i];
+            }
+            Object rc = mh.invokeWithArguments(full);
+            long r = rc instanceof Integer n ? n : (Long) rc;
+            return r < 0 ? (int) ERRNO.get(state, 0L) : 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static int mkdir(String p, int mode) {
+        return call(MKDIR, p, mode);
+    }
+
+    static int rmdir(String p) {
+        return call(RMDIR, p);
+    }
+
+    static int unlink(String p) {
+        return call(UNLINK, p);
+    }
+
+    static int rename(String a, String b) {
+        return call(RENAME, a, b);
+    }
+
+    static int link(String a, String b) {
+        return call(LINK, a, b);
+    }
+
+    static int symlink(String target, String p) {
+        return call(SYMLINK, target, p);
+    }
+
+    static int truncate(String p, long size) {
+        return call(TRUNCATE, p, size);
+    }
+
+    /** Creates a file exclusively (O_CREAT|O_EXCL). */
+    static int create(String p, int mode) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(STATE);
+            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(p), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+            if (fd < 0) {
+                return (int) ERRNO.get(state, 0L);
+            }
+            int ignored = (int) CLOSE.invokeExact(a.allocate(STATE), fd);
+            return 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Writes {@code data} at {@code pos} of an existing file. */
+    static int pwrite(String p, long pos, byte[] data) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(STATE);
+            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(p), O_WRONLY | O_NOFOLLOW, 0);
+            if (fd < 0) {
+                return (int) ERRNO.get(state, 0L);
+            }
+            MemorySegment buf = a.allocate(Math.max(1, data.length));
+            MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
+            long n = (long) PWRITE.invokeExact(state, fd, buf, (long) data.length, pos);
+            int err = n < 0 ? (int) ERRNO.get(state, 0L) : 0;
+            int ignored = (int) CLOSE.invokeExact(a.allocate(STATE), fd);
+            return err;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}
