@@ -14,6 +14,7 @@ import java.nio.file.Path;
  * {@code FileChannel.map} cannot map a character device. The whole device is mapped at offset 0
  * (device-DAX requires aligned, whole mappings); its size comes from sysfs.
  */
+@SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
 final class DeviceDax {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();

@@ -148,6 +148,10 @@ public abstract class Region implements AutoCloseable {
     protected void afterStore(long offset, long length) {
     }
 
+    /** Releases the region; it is unusable afterwards. */
+    @Override
+    public abstract void close();
+
     /** Makes the range durable. */
     protected abstract void doPersist(long offset, long length);
 

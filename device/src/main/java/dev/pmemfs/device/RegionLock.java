@@ -25,6 +25,7 @@ import java.nio.file.Path;
  *
  * <p>Thread safety: immutable; {@link #close()} once.
  */
+@SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
 final class RegionLock implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
