@@ -361,7 +361,7 @@ public final class CachedPages implements Pages {
                 linesSkipped.add(LINES - line);
                 return;
             }
-            int first = (int) (diff / LINE);
+            int first = line + (int) (diff / LINE); // mismatch answers relative to the slice start
             int last = first + 1;
             while (last < LINES && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
                     media, (long) last * LINE, (long) (last + 1) * LINE) >= 0) {
