@@ -29,8 +29,26 @@ build: deps fs/target/pmemfs-fs-0.1.0-SNAPSHOT.jar
 test: deps
 	$(MVN) $(MVN_FLAGS) verify
 
+# Mounts $(REGION) (made and formatted at 1 GiB if missing) at $(MNT) in the foreground; Ctrl-C unmounts.
 run: build
-	@bin/pmemfs-run "$(REGION)" "$(MNT)"
+	@mkdir -p "$(MNT)"
+	@if [ ! -e "$(REGION)" ]; then bin/pmemfs mkfs --size 1G "$(REGION)"; fi
+	@echo "pmemfs: mounting $(REGION) at $(MNT) in the foreground; Ctrl-C (or bin/pmemfs umount $(MNT)) unmounts."
+	@echo "  try, in another shell:  cp -r /usr/share/doc/bash $(MNT)/ && ls -l $(MNT)/bash"
+	@echo "                          bin/pmemfs stats $(MNT)     bin/pmemfs dax --set $(MNT)/bash/FAQ"
+	@echo "                          fio --name=t --directory=$(MNT) --size=64M --rw=randwrite --bs=4k --verify=crc32c"
+	@bin/pmemfs mount "$(REGION)" "$(MNT)"
+
+# Puts `pmemfs` on PATH (a wrapper that knows this tree) and a mount helper, so that
+# `mount -t fuse.pmemfs REGION MNT -o dax=inode,allow_other` works (mount.fuse3 runs `pmemfs REGION MNT -o ...`).
+PREFIX ?= /usr/local
+install: build
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	printf '#!/bin/sh\nPMEMFS_HOME=%s exec %s/bin/pmemfs "$$@"\n' "$(CURDIR)" "$(CURDIR)" > "$(DESTDIR)$(PREFIX)/bin/pmemfs"
+	chmod 755 "$(DESTDIR)$(PREFIX)/bin/pmemfs"
+	helper=$$(command -v mount.fuse3 || command -v mount.fuse || echo /sbin/mount.fuse3); \
+	  install -d "$(DESTDIR)/sbin"; ln -sf "$$helper" "$(DESTDIR)/sbin/mount.fuse.pmemfs"
+	@echo "installed $(PREFIX)/bin/pmemfs and /sbin/mount.fuse.pmemfs"
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean

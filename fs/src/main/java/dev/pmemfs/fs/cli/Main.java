@@ -59,7 +59,9 @@ public final class Main implements Runnable {
             c.getErr().println("pmemfs: " + msg);
             return ex instanceof CliException ce ? ce.exitCode() : 1;
         });
-        return cl.execute(translate(args));
+        String[] a = translate(args);
+        Background.ARGS.set(a);
+        return cl.execute(a);
     }
 
     /** The one-line message of an expected failure, or null for a bug. */

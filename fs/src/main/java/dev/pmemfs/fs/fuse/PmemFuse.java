@@ -38,6 +38,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * only state here is {@link #handles} (a ConcurrentHashMap from {@code fi.fh} to the open
  * {@link FileHandle}) and an id counter; the core guards everything else.
  */
+@SuppressWarnings("restricted") // the FUSE buffer is native memory of the given size: reinterpret is the copy-once path
 public final class PmemFuse extends FuseStubFS {
     /** {@code tv_nsec} of utimens meaning "now" and "leave as it is" (linux/stat.h). */
     private static final long UTIME_NOW = (1L << 30) - 1;
@@ -72,9 +73,18 @@ public final class PmemFuse extends FuseStubFS {
         this.onInit = r;
     }
 
+    /** libfuse 2 {@code struct fuse_conn_info}: offsets of {@code capable} and {@code want}. */
+    private static final int CONN_CAPABLE = 20;
+    private static final int CONN_WANT = 24;
+    /** FUSE_CAP_IOCTL_DIR: ioctls on directories (chattr +x on a directory, inherited by new files). */
+    private static final int FUSE_CAP_IOCTL_DIR = 1 << 11;
+
     @Override
     public Pointer init(Pointer conn) {
         Guard.run("init", "/", () -> {
+            if (conn != null && (conn.getInt(CONN_CAPABLE) & FUSE_CAP_IOCTL_DIR) != 0) {
+                conn.putInt(CONN_WANT, conn.getInt(CONN_WANT) | FUSE_CAP_IOCTL_DIR);
+            }
             onInit.run();
             return 0;
         });
