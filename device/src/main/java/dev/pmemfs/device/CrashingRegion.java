@@ -32,6 +32,7 @@ public final class CrashingRegion extends Region {
     private final MemorySegment media;
     private final BitSet dirty = new BitSet();
     private long countdown = -1;
+    private long events;
     private boolean dead;
 
     private CrashingRegion(Arena arena, MemorySegment visible, MemorySegment media) {
@@ -66,8 +67,14 @@ public final class CrashingRegion extends Region {
         return dirty.cardinality();
     }
 
+    /** Stores and persists seen so far: the points at which {@link #armPowerFailure} can strike. */
+    public synchronized long events() {
+        return events;
+    }
+
     @Override
     protected synchronized void beforeStore(long offset, long length) {
+        events++;
         if (dead) {
             throw new PowerFailure();
         }
