@@ -300,6 +300,34 @@ final class FsckTest {
     }
 
     @Test
+    void check_blocksBeyondSize_reportedAndCleared() {
+        InodeRecord r = inode(file);
+        r.size = 100;
+        putInode(file, r);
+        Fsck.Report found = check(false);
+        assertEquals(List.of("inode " + file + ": 2 blocks mapped beyond the size 100 (from file block 1)"), found.problems());
+        assertRepairedThenClean(found);
+        InodeRecord after = inode(file);
+        assertEquals(0, after.direct[1]);
+        assertEquals(2, after.blocks);
+    }
+
+    @Test
+    void check_badEntryTypeAndDuplicateName_reportedAndRepaired() {
+        long b = inode(FileSystem.ROOT).direct[0];
+        List<DirBlock.Entry> entries = new ArrayList<>();
+        for (DirBlock.Entry e : DirBlock.decode(block(b))) {
+            entries.add(e.ino() == file ? new DirBlock.Entry(e.name(), file, DirBlock.DT_DIR) : e);
+        }
+        entries.add(new DirBlock.Entry("link".getBytes(StandardCharsets.UTF_8), file, DirBlock.DT_REG));
+        putBlock(b, DirBlock.encode(entries));
+        Fsck.Report found = check(false);
+        assertEquals(List.of("directory inode 1: entry 'a.txt' has type 4, but inode " + file + " is of type 8",
+                "directory inode 1: entry 'link' is a duplicate name"), found.problems());
+        assertRepairedThenClean(found);
+    }
+
+    @Test
     void check_duplicateBlock_reportedNotRepaired() {
         InodeRecord r = inode(file);
         r.direct[2] = inode(linked).direct[0];
