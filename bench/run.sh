@@ -27,7 +27,7 @@ TARGETS=${TARGETS:-"tmpfs noop-c noop-java pmemfs-cached pmemfs-dax"}
 JOBS=${JOBS:-}
 
 if [ "$QUICK" = 1 ]; then
-  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=64m}" "${WAL_SIZE:=16m}" "${NRFILES:=500}"
+  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=32m}" "${WAL_SIZE:=16m}" "${NRFILES:=300}"
   : "${HOT_SIZE_MB:=16}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
 else
   : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
@@ -163,16 +163,21 @@ run_target() {
   local opts
   opts=$(awk -v m="$mnt" '$2 == m { print $3 " " $4 }' /proc/mounts)
   log "$name: mounted at $mnt ($opts), direct=$DIRECT"
+  rm -f "$RAW/$name/.last-stats.json"
+  stats "$name" "$mnt" "$RAW/$name/.last-stats.json"
   local f job rc js
   for f in "$HERE"/jobs/*.fio; do
     job=$(job_name "$f")
-    if [ -n "$JOBS" ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
-    stats "$name" "$mnt" "$RAW/$name/$job.stats-before.json"
+    if [ -n "$JOBS" ] && [ "$job" != layout ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
+    # One `pmemfs stats` per job (a JVM start each): the "before" of a job is the "after"
+    # of the previous one, or the stats right after the mount.
+    [ -f "$RAW/$name/.last-stats.json" ] && cp "$RAW/$name/.last-stats.json" "$RAW/$name/$job.stats-before.json"
     js=$SECONDS
     timeout --signal=INT --kill-after=10 $((RUNTIME + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
       fio --output-format=json --output="$RAW/$name/$job.json" "$f" 2>"$RAW/$name/$job.err"
     rc=$?
     stats "$name" "$mnt" "$RAW/$name/$job.stats-after.json"
+    [ -f "$RAW/$name/$job.stats-after.json" ] && cp "$RAW/$name/$job.stats-after.json" "$RAW/$name/.last-stats.json"
     [ $rc -ne 0 ] && log "$name/$job: fio exit $rc: $(head -c 300 "$RAW/$name/$job.err" | tr '\n' ' ')"
     echo "$rc $((SECONDS - js))" >"$RAW/$name/$job.rc"
   done
