@@ -40,7 +40,9 @@ final class FsckRepair {
         r.fixIndirectBlocks();
         r.rewriteDirectoryBlocks();
         r.rewriteBitmap(scan.geo.inodeBitmapStart(), scan.geo.inodeBitmapBlocks(), scan.expectedInodes());
-        r.rewriteBitmap(scan.geo.blockBitmapStart(), scan.geo.blockBitmapBlocks(), scan.expectedBlocks());
+        if (scan.rootOk) { // else the root's blocks are unknown: keep the bitmap as it is
+            r.rewriteBitmap(scan.geo.blockBitmapStart(), scan.geo.blockBitmapBlocks(), scan.expectedBlocks());
+        }
         r.commit();
         if (scan.rootOk && !scan.orphans.isEmpty()) {
             r.adoptOrphans();

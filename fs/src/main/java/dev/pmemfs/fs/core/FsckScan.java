@@ -320,10 +320,10 @@ final class FsckScan {
 
     // ---- bitmaps --------------------------------------------------------------------------
 
-    /** Inode 0 and every inode in use: what the inode bitmap should hold. */
+    /** Inode 0, the root and every inode in use: what the inode bitmap should hold. */
     BitSet expectedInodes() {
         BitSet bits = new BitSet();
-        bits.set(0);
+        bits.set(0, (int) FileSystem.ROOT + 1);
         used.keySet().forEach(x -> bits.set(x.intValue()));
         return bits;
     }
@@ -331,7 +331,7 @@ final class FsckScan {
     private BitSet unknownInodes() {
         BitSet bits = new BitSet();
         corrupt.forEach(x -> bits.set(x.intValue()));
-        bits.clear(0);
+        bits.clear(0, (int) FileSystem.ROOT + 1);
         return bits;
     }
 

@@ -328,6 +328,19 @@ final class FsckTest {
     }
 
     @Test
+    void check_corruptRoot_reportedNotRepaired() {
+        region.flipBit(inodeAt(FileSystem.ROOT) + 40, 0);
+        byte[] bitmap = block(geo.blockBitmapStart());
+        Fsck.Report found = check(false);
+        assertEquals(List.of("inode 1: bad checksum", "inode 1: the root directory is corrupt; the directory tree is not checked"),
+                found.problems().subList(0, 2));
+        Fsck.Report fixed = check(true);
+        assertEquals(Fsck.EXIT_UNCORRECTED, fixed.exitCode());
+        assertTrue(mentions(fixed, "not repaired: inode 1: bad checksum"), fixed.problems().toString());
+        assertTrue(java.util.Arrays.equals(bitmap, block(geo.blockBitmapStart())), "block bitmap kept without a root");
+    }
+
+    @Test
     void check_duplicateBlock_reportedNotRepaired() {
         InodeRecord r = inode(file);
         r.direct[2] = inode(linked).direct[0];
@@ -438,6 +451,25 @@ final class FsckTest {
         try (FileSystem fs = FileSystem.mount(region, MountOptions.defaults())) {
             new FsckWorkload(fs, new Random(seed)).run(1500);
         }
+        Fsck.Report r = check(false);
+        assertEquals(List.of(), r.problems());
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {31, 32, 33, 34, 35, 36})
+    void check_afterPowerFailureInWorkload_clean(long seed) {
+        Random rnd = new Random(seed);
+        FileSystem fs = FileSystem.mount(region, MountOptions.defaults());
+        FsckWorkload w = new FsckWorkload(fs, rnd);
+        w.run(300);
+        region.armPowerFailure(1 + rnd.nextInt(3000));
+        try {
+            w.run(2000);
+        } catch (CrashingRegion.PowerFailure e) {
+            // the power went out somewhere in the workload
+        }
+        fs.abandon();
+        region.powerFail(rnd, 0.5);
         Fsck.Report r = check(false);
         assertEquals(List.of(), r.problems());
     }
