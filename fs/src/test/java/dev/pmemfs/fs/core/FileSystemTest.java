@@ -125,16 +125,20 @@ final class FileSystemTest {
     }
 
     @Test
-    void largeDirectory_lookupAndRemount() {
+    void largeDirectory_100kEntries_lookupAndRemount() {
         long d = fs.mkdir(FileSystem.ROOT, "big", 0755, 0, 0);
-        long target = fs.create(d, "target", 0644, 0, 0);
-        for (int i = 0; i < 20_000; i++) {
-            fs.link(target, d, "name-" + i);
+        long[] targets = {fs.create(d, "t0", 0644, 0, 0), fs.create(d, "t1", 0644, 0, 0)};
+        for (int i = 0; i < 100_000; i++) {
+            fs.link(targets[i % 2], d, "name-" + i);
         }
+        assertEquals(targets[1], fs.lookup(d, "name-99999"));
         remount();
-        assertEquals(target, fs.lookup(d, "name-19999"));
-        assertEquals(20_001, fs.readdir(d).size());
-        assertEquals(20_001, fs.getattr(target).nlink());
+        assertEquals(targets[1], fs.lookup(d, "name-99999"));
+        assertEquals(targets[0], fs.lookup(d, "name-0"));
+        assertEquals(100_002, fs.readdir(d).size());
+        assertEquals(50_001, fs.getattr(targets[0]).nlink());
+        fs.unlink(d, "name-500");
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs.lookup(d, "name-500")).errno());
     }
 
     @Test
@@ -159,5 +163,103 @@ final class FileSystemTest {
         remount();
         assertArrayEquals(chunk, read(fs, g, 0, chunk.length));
         assertEquals(Geometry.BLOCK, fs.statfs().blockSize());
+    }
+
+    @Test
+    void xattrs_userAndTrusted_persistAndFollowPosixFlags() {
+        long f = fs.create(FileSystem.ROOT, "x", 0644, 0, 0);
+        Xattrs x = fs.xattrs();
+        x.set(f, "user.color", "blue".getBytes(), 0);
+        x.set(f, "trusted.t", new byte[] {1, 2, 3}, Xattrs.XATTR_CREATE);
+        assertEquals(Errno.EEXIST, assertThrows(FsException.class, () -> x.set(f, "user.color", new byte[0], Xattrs.XATTR_CREATE)).errno());
+        assertEquals(Errno.ENODATA, assertThrows(FsException.class, () -> x.set(f, "user.none", new byte[0], Xattrs.XATTR_REPLACE)).errno());
+        assertEquals(Errno.EOPNOTSUPP, assertThrows(FsException.class, () -> x.set(f, "bogus.ns", new byte[0], 0)).errno());
+        remount();
+        Xattrs y = fs.xattrs();
+        assertArrayEquals("blue".getBytes(), y.get(f, "user.color"));
+        assertEquals(List.of("user.color", "trusted.t"), y.list(f));
+        y.remove(f, "user.color");
+        assertEquals(Errno.ENODATA, assertThrows(FsException.class, () -> y.get(f, "user.color")).errno());
+        assertEquals(Errno.ENOSPC, assertThrows(FsException.class, () -> {
+            for (int i = 0; i < 10; i++) {
+                y.set(f, "user.big" + i, new byte[1000], 0);
+            }
+        }).errno());
+        assertEquals(List.of(), Fsck.check(closeAndGetRegion(), false).problems());
+    }
+
+    private CrashingRegion closeAndGetRegion() {
+        fs.close();
+        fs = null;
+        return region;
+    }
+
+    @Test
+    void chmodChownUtimens_keepNanoseconds() {
+        long f = fs.create(FileSystem.ROOT, "t", 0600, 0, 0);
+        fs.chmod(f, 04755);
+        fs.chown(f, 1000, -1);
+        java.time.Instant at = java.time.Instant.ofEpochSecond(1_600_000_000L, 123_456_789);
+        fs.utimens(f, at, at.plusNanos(1));
+        remount();
+        Attr a = fs.getattr(f);
+        assertEquals(0104755, a.mode());
+        assertEquals(1000, a.uid());
+        assertEquals(0, a.gid());
+        assertEquals(123_456_789, a.atimeNsec());
+        assertEquals(123_456_790, a.mtimeNsec());
+        assertEquals(1_600_000_000L, a.mtimeSec());
+    }
+
+    @Test
+    void statfs_reportsRealFreeSpace() {
+        StatFs before = fs.statfs();
+        long f = fs.create(FileSystem.ROOT, "s", 0644, 0, 0);
+        write(fs, f, 0, bytes(1 << 20, 5));
+        StatFs after = fs.statfs();
+        // 256 data blocks, 1 single-indirect block (past the 12 direct ones), 1 first block of the root directory
+        assertEquals(256 + 1 + 1, before.freeBlocks() - after.freeBlocks());
+        assertEquals(1, before.freeInodes() - after.freeInodes());
+        assertEquals(FileSystem.NAME_MAX, after.nameMax());
+    }
+
+    @Test
+    void inodesExhausted_enospc_consistent() {
+        int made = 0;
+        FsException full = null;
+        try {
+            for (; made < 100_000; made++) {
+                fs.create(FileSystem.ROOT, "i" + made, 0644, 0, 0);
+            }
+        } catch (FsException e) {
+            full = e;
+        }
+        assertTrue(full != null && full.errno() == Errno.ENOSPC, "ENOSPC when inodes run out");
+        fs.unlink(FileSystem.ROOT, "i0");
+        fs.create(FileSystem.ROOT, "again", 0644, 0, 0);
+        assertEquals(List.of(), Fsck.check(closeAndGetRegion(), false).problems());
+    }
+
+    @Test
+    void foreignOrCorruptSuperblock_refusesMount() {
+        fs.close();
+        fs = null;
+        region.flipBit(20, 3); // inside the primary superblock: the backup takes over
+        FileSystem ok = FileSystem.mount(region, MountOptions.defaults());
+        ok.close();
+        CrashingRegion blank = CrashingRegion.create(32L << 20);
+        try {
+            Format.BadRegionException e = assertThrows(Format.BadRegionException.class,
+                    () -> FileSystem.mount(blank, MountOptions.defaults()));
+            assertTrue(e.getMessage().contains("not a pmemfs region"), e.getMessage());
+        } finally {
+            blank.close();
+        }
+        long backup = (region.dataSize() / 4096 - 1) * 4096;
+        region.flipBit(20, 3);
+        region.flipBit(backup + 20, 3);
+        Format.BadRegionException e = assertThrows(Format.BadRegionException.class,
+                () -> FileSystem.mount(region, MountOptions.defaults()));
+        assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
     }
 }
