@@ -57,7 +57,7 @@ final class FsckRepair {
 
     /** Commits when the transaction nears the journal's capacity; called between whole fixes. */
     private void room() {
-        if (journal.pending() > journal.capacity() - 8) {
+        if (journal.pending() > journal.capacity() - 16) {
             commit();
         }
     }
