@@ -312,6 +312,10 @@ def main(out):
                     load(os.path.join(raw, t, f"{job}.stats-after.json")))
                 cells.append(f"{fmt(wa) if wa is not None else 'n/a'} ({note})")
             md.append(f"| {job} | " + " | ".join(cells) + " |")
+        md += ["", "WA of a job is the media bytes written during it over the bytes fio wrote in it. "
+               "In cached mode the write-back of dirty pages can happen during a later job "
+               "(for example the read or stat jobs), and is then counted there; the hot overwrite "
+               "row is the one to read for absorption of repeated writes."]
     else:
         md.append("No pmemfs target ran, so there is no write amplification to report.")
     md.append("")

@@ -27,8 +27,8 @@ TARGETS=${TARGETS:-"tmpfs noop-c noop-java pmemfs-cached pmemfs-dax"}
 JOBS=${JOBS:-}
 
 if [ "$QUICK" = 1 ]; then
-  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=32m}" "${WAL_SIZE:=16m}" "${NRFILES:=300}"
-  : "${HOT_SIZE_MB:=16}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
+  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
+  : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
 else
   : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
@@ -43,6 +43,7 @@ export HOT_HALF=$((HOT_SIZE_MB / 2))m
 FUSERMOUNT=$(command -v fusermount3 || command -v fusermount || echo fusermount)
 WORK=$(mktemp -d /tmp/pmemfs-bench.XXXXXX)
 MOUNTS=()      # mount points this script mounted
+REGION_MADE=   # set once this script ran pmemfs mkfs on PMEMFS_REGION
 declare -A PIDS KINDS
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -87,6 +88,10 @@ cleanup() {
   local m
   for m in "${MOUNTS[@]}"; do unmount_target "$m"; done
   MOUNTS=()
+  # The emulated region is ours (mkfs --force): give its RAM back unless asked to keep it.
+  if [ -n "$REGION_MADE" ] && [ -z "${KEEP_REGION:-}" ] && ! grep -q "^$PMEMFS_REGION " /proc/mounts; then
+    rm -f "$PMEMFS_REGION"
+  fi
   # Only remove the work dir once nothing is mounted below it.
   if ! grep -q " $WORK/" /proc/mounts; then rm -rf "$WORK"; else log "left $WORK: still mounted"; fi
 }
@@ -117,6 +122,7 @@ mount_target() {
       pmemfs_ok || { echo "pmemfs not built yet ($PMEMFS missing or failing)"; return 1; }
       local dax=never; [ "$name" = pmemfs-dax ] && dax=always
       # A fresh region per mode, so wear and write amplification start from zero.
+      REGION_MADE=1
       "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
         || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
       KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
