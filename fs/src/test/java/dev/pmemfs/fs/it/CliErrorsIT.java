@@ -73,6 +73,7 @@ final class CliErrorsIT {
         fails("not a duration", "mount", "--writeback-delay", "soon", region.toString(), mnt.toString());
         fails("not a size", "mount", "--cache-size", "lots", region.toString(), mnt.toString());
         try (PmemRegion held = PmemRegion.open(region)) {
+            assertTrue(held.size() > 0);
             fails("already in use", "mount", region.toString(), mnt.toString());
         }
         Path blank = dir.resolve("blank.region");

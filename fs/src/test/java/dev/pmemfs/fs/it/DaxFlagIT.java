@@ -38,7 +38,7 @@ final class DaxFlagIT {
         Path work = Files.createTempDirectory("pmemfs-dax-it");
         Path mnt = Files.createDirectory(work.resolve("mnt"));
         try (Pmemfs.Mount m = Pmemfs.Mount.start(Pmemfs.newRegion("128M"), mnt, true, "--dax=inode")) {
-            Path f = mnt.resolve("f");
+            Path f = m.mnt.resolve("f");
             sh("echo x > '" + f + "'").ok();
             assertEquals(f + ": dax off\n", pmemfs("dax", f.toString()).ok().out());
 

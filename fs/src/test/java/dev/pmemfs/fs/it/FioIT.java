@@ -25,6 +25,7 @@ final class FioIT {
         Path work = Files.createTempDirectory("pmemfs-fio-it");
         Path mnt = Files.createDirectory(work.resolve("mnt"));
         try (Pmemfs.Mount m = Pmemfs.Mount.start(Pmemfs.newRegion("256M"), mnt, true, "--dax=" + dax)) {
+            assertTrue(m.pid > 0, "daemon pid");
             for (int direct = 0; direct <= 1; direct++) {
                 sh("fio --name=v" + direct + " --directory=" + mnt + " --size=16M --bs=4k --rw=randwrite --ioengine=psync"
                         + " --direct=" + direct + " --verify=crc32c --do_verify=1 --verify_fatal=1 --numjobs=2"

@@ -24,6 +24,7 @@ final class PermissionIT {
         sh("chmod 755 '" + work + "'").ok();
         Path mnt = Files.createDirectory(work.resolve("mnt"));
         try (Pmemfs.Mount m = Pmemfs.Mount.start(Pmemfs.newRegion("64M"), mnt, true, "-o", "allow_other")) {
+            assertTrue(m.pid > 0, "daemon pid");
             sh("set -e; cd '" + mnt + "'; echo secret > private; chmod 600 private; echo hello > public; chmod 644 public;"
                     + " mkdir shared; chmod 1777 shared").ok();
             Pmemfs.Result denied = sh(NOBODY + "cat '" + mnt + "/private'");
