@@ -122,7 +122,6 @@ public final class FileHandle implements AutoCloseable {
                 long first = pos / BLOCK;
                 int count = (int) ((pos + length - 1) / BLOCK - first + 1);
                 phys = new long[count];
-                fresh = new boolean[count];
                 long need = 0;
                 for (int i = 0; i < count; i++) {
                     phys[i] = fs.map.lookup(in.rec, first + i);
@@ -130,25 +129,30 @@ public final class FileHandle implements AutoCloseable {
                         need += BlockMap.worstCase(first + i);
                     }
                 }
-                fs.alloc.require(need);
-                BlockMap.Listener listener = fs.dataListener(in);
-                for (int i = 0; i < count; i++) {
-                    if (phys[i] == 0) {
-                        phys[i] = fs.map.map(in.rec, first + i, listener);
-                        fresh[i] = true;
+                if (need > 0) {
+                    // Allocating: allocation, data copy and the inode update form one step under
+                    // the filesystem lock, so no commit can publish blocks without their inode,
+                    // or an inode whose blocks lie past its size.
+                    fs.alloc.require(need);
+                    fresh = new boolean[count];
+                    BlockMap.Listener listener = fs.dataListener(in);
+                    for (int i = 0; i < count; i++) {
+                        if (phys[i] == 0) {
+                            phys[i] = fs.map.map(in.rec, first + i, listener);
+                            fresh[i] = true;
+                        }
                     }
+                    copyIn(pos, src, length, phys, fresh);
+                    updateAfterWrite(pos + length);
+                    return length;
                 }
             } finally {
                 fs.lock.unlock();
             }
-            copyIn(pos, src, length, phys, fresh);
+            copyIn(pos, src, length, phys, new boolean[phys.length]);
             fs.lock.lock();
             try {
-                if (pos + length > in.rec.size) {
-                    in.rec.size = pos + length;
-                }
-                FileSystem.touch(in.rec, true, true, false);
-                fs.save(in);
+                updateAfterWrite(pos + length);
             } finally {
                 fs.lock.unlock();
             }
@@ -156,6 +160,15 @@ public final class FileHandle implements AutoCloseable {
         } finally {
             in.io.writeLock().unlock();
         }
+    }
+
+    /** Grows the size to {@code end} if needed and stamps mtime and ctime. Filesystem lock held. */
+    private void updateAfterWrite(long end) {
+        if (end > in.rec.size) {
+            in.rec.size = end;
+        }
+        FileSystem.touch(in.rec, true, true, false);
+        fs.save(in);
     }
 
     private void copyIn(long pos, MemorySegment src, int length, long[] phys, boolean[] fresh) {
