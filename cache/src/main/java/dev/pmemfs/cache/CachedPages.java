@@ -136,6 +136,16 @@ public final class CachedPages implements Pages {
 
     @Override
     public void write(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
+        store(page, offsetInPage, src, srcOffset, length);
+        userBytes.add(length);
+    }
+
+    @Override
+    public void zero(long page, int offsetInPage, int length) {
+        store(page, offsetInPage, Page.ZEROS, 0, length);
+    }
+
+    private void store(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
         check(page, offsetInPage, length);
         if (closed) {
             throw new IllegalStateException("page cache over " + region.name() + " is closed");
@@ -158,7 +168,6 @@ public final class CachedPages implements Pages {
             }
             return p;
         });
-        userBytes.add(length);
         if (newlyDirty[0]) {
             resize();
             if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {

@@ -27,6 +27,8 @@ public final class DirectPages implements Pages {
     private final long pageCount;
     private final StampedLock[] locks = new StampedLock[STRIPES];
     private final LongAdder userBytes = new LongAdder();
+    /** Zeros stored around partial writes of new blocks: media bytes that callers did not write. */
+    private final LongAdder zeroBytes = new LongAdder();
 
     public DirectPages(Region region) {
         this.region = Objects.requireNonNull(region, "region");
@@ -57,6 +59,17 @@ public final class DirectPages implements Pages {
 
     @Override
     public void write(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
+        store(page, offsetInPage, src, srcOffset, length);
+        userBytes.add(length);
+    }
+
+    @Override
+    public void zero(long page, int offsetInPage, int length) {
+        store(page, offsetInPage, Page.ZEROS, 0, length);
+        zeroBytes.add(length);
+    }
+
+    private void store(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
         long offset = offset(page, offsetInPage, length);
         StampedLock lock = lock(page);
         long stamp = lock.writeLock();
@@ -66,7 +79,6 @@ public final class DirectPages implements Pages {
             lock.unlockWrite(stamp);
         }
         region.persist(offset, length);
-        userBytes.add(length);
     }
 
     /** Nothing to do: every write was persisted before it returned. */
@@ -91,7 +103,7 @@ public final class DirectPages implements Pages {
     @Override
     public PageStats stats() {
         long bytes = userBytes.sum();
-        return new PageStats(0, 0, 0, 0, 0, 0, bytes, bytes, 0);
+        return new PageStats(0, 0, 0, 0, 0, 0, bytes, bytes + zeroBytes.sum(), 0);
     }
 
     @Override

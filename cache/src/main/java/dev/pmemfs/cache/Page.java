@@ -13,6 +13,9 @@ import java.util.concurrent.locks.StampedLock;
  * write-back thread can read them outside it.
  */
 final class Page {
+    /** A page of zeros, the source of {@link Pages#zero}. Never written. */
+    static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[Pages.PAGE_SIZE]).asReadOnly();
+
     private final MemorySegment bytes = MemorySegment.ofArray(new byte[Pages.PAGE_SIZE]);
     private final StampedLock lock = new StampedLock();
     volatile boolean dirty;

@@ -24,6 +24,13 @@ public interface Pages extends AutoCloseable {
     /** Copies {@code length} bytes from {@code src} at {@code srcOffset} into {@code page} at {@code offsetInPage}. */
     void write(long page, int offsetInPage, MemorySegment src, long srcOffset, int length);
 
+    /**
+     * Writes zeros over {@code length} bytes at {@code offsetInPage} of {@code page}: the
+     * filesystem's fill of a new block around a partial write. Not counted as bytes written
+     * by callers (it is the filesystem's own work), though it costs the media like a write.
+     */
+    void zero(long page, int offsetInPage, int length);
+
     /** Makes the given pages durable (writes back the dirty ones, then persists). */
     void sync(long[] pages);
 

@@ -14,7 +14,6 @@ import java.lang.foreign.MemorySegment;
  */
 public final class FileHandle implements AutoCloseable {
     private static final int BLOCK = FileSystem.BLOCK;
-    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[BLOCK]);
 
     private final FileSystem fs;
     private final Inode in;
@@ -180,11 +179,11 @@ public final class FileHandle implements AutoCloseable {
             int off = (int) (at % BLOCK);
             int chunk = (int) Math.min(BLOCK - off, length - done);
             if (fresh[i] && off > 0) {
-                pages.write(phys[i], 0, ZEROS, 0, off);
+                pages.zero(phys[i], 0, off);
             }
             pages.write(phys[i], off, src, done, chunk);
             if (fresh[i] && off + chunk < BLOCK) {
-                pages.write(phys[i], off + chunk, ZEROS, 0, BLOCK - off - chunk);
+                pages.zero(phys[i], off + chunk, BLOCK - off - chunk);
             }
             if (cached) {
                 in.dirty.add(phys[i]);
@@ -231,7 +230,7 @@ public final class FileHandle implements AutoCloseable {
                     if (tail != 0) {
                         long p = fs.map.lookup(in.rec, size / BLOCK);
                         if (p != 0) {
-                            pagesOf(fs, in).write(p, tail, ZEROS, 0, BLOCK - tail);
+                            pagesOf(fs, in).zero(p, tail, BLOCK - tail);
                             if (pagesOf(fs, in) != fs.direct) {
                                 in.dirty.add(p);
                             }

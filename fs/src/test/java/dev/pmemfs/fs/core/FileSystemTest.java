@@ -262,4 +262,13 @@ final class FileSystemTest {
                 () -> FileSystem.mount(region, MountOptions.defaults()));
         assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
     }
+
+    @Test
+    void smallWriteToNewBlock_countsOnlyCallerBytes() {
+        long f = fs.create(FileSystem.ROOT, "small", 0644, 0, 0);
+        long before = fs.stats().cached().userBytes();
+        write(fs, f, 100, new byte[6]);
+        assertEquals(6, fs.stats().cached().userBytes() - before, "the zero fill of the new block is not user data");
+        assertArrayEquals(new byte[106], read(fs, f, 0, 106));
+    }
 }
