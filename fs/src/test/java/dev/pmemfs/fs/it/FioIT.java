@@ -28,10 +28,10 @@ final class FioIT {
             assertTrue(m.pid > 0, "daemon pid");
             for (int direct = 0; direct <= 1; direct++) {
                 sh("fio --name=v" + direct + " --directory=" + mnt + " --size=16M --bs=4k --rw=randwrite --ioengine=psync"
-                        + " --direct=" + direct + " --verify=crc32c --do_verify=1 --verify_fatal=1 --numjobs=2"
+                        + " --direct=" + direct + " --verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 --numjobs=2"
                         + " --group_reporting --output-format=terse").ok();
                 sh("fio --name=s" + direct + " --directory=" + mnt + " --size=16M --bs=128k --rw=write --ioengine=psync"
-                        + " --direct=" + direct + " --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse").ok();
+                        + " --direct=" + direct + " --verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 --output-format=terse").ok();
             }
             String json = Pmemfs.pmemfs("stats", "--json", mnt.toString()).ok().out();
             Matcher d = DIRECT_USER.matcher(json);
