@@ -61,7 +61,23 @@ public final class PmemFuse extends FuseStubFS {
         this.xattrs = fs.xattrs();
         this.ioctls = new DaxIoctl(fs);
         this.stats = stats;
+        acceptUtimeOmit();
     }
+
+    /**
+     * Sets {@code flag_utime_omit_ok} in libfuse's {@code struct fuse_operations}. Without it
+     * libfuse 2's high-level layer calls utimens only when a caller sets both times, and
+     * silently drops {@code futimens(fd, {UTIME_OMIT, mtime})}, which is how tar restores
+     * modification times. jnr-fuse declares the bit field as padding; the flags word holds
+     * flag_nullpath_ok (bit 0), flag_nopath (bit 1) and flag_utime_omit_ok (bit 2), after the
+     * 38 function pointers from getattr to bmap (libfuse 2.9 fuse.h, x86-64).
+     */
+    private void acceptUtimeOmit() {
+        jnr.ffi.Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
+        ops.putInt(FLAGS_OFFSET, ops.getInt(FLAGS_OFFSET) | 1 << 2);
+    }
+
+    private static final int FLAGS_OFFSET = 38 * 8;
 
     @Override
     protected String getFSName() {
