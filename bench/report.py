@@ -234,6 +234,7 @@ set grid ytics
 set xlabel "writes per block (bucket)"
 set ylabel "blocks (log)"
 set xtics rotate by -30 nomirror
+set rmargin 8
 set key top right
 plot for [i=2:{n}] "wear.dat" using i:xtic(1) title columnheader(i)
 """

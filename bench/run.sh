@@ -30,7 +30,7 @@ if [ "$QUICK" = 1 ]; then
   : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
 else
-  : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
+  : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
 fi
 : "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
