@@ -38,7 +38,7 @@ final class MkfsCommand implements Callable<Integer> {
         Path p = path.toAbsolutePath().normalize();
         PmemRegion region = openOrCreate(p);
         try {
-            Superblock sb = Format.mkfs(region, Geometry.DEFAULT_BYTES_PER_INODE, false, pct -> { });
+            Superblock sb = Format.mkfs(region, Geometry.DEFAULT_BYTES_PER_INODE, false, progress(region.size()));
             Geometry g = sb.geometry();
             spec.commandLine().getOut().printf("pmemfs: made a filesystem on %s: %s, %d blocks of 4 KiB, %d inodes, uuid %s%n",
                     p, Region.formatSize(region.size()), g.blocks(), g.inodes(), sb.uuid());
@@ -46,6 +46,22 @@ final class MkfsCommand implements Callable<Integer> {
             region.close();
         }
         return 0;
+    }
+
+    /** Progress on stderr, one line rewritten in place, for regions large enough to take a while. */
+    private java.util.function.LongConsumer progress(long regionSize) {
+        if (regionSize < (8L << 30)) {
+            return pct -> { };
+        }
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        long[] last = {-1};
+        return pct -> {
+            if (pct != last[0]) {
+                last[0] = pct;
+                err.printf("\rmkfs: clearing the inode table: %3d%%%s", pct, pct >= 100 ? "\n" : "");
+                err.flush();
+            }
+        };
     }
 
     private PmemRegion openOrCreate(Path p) throws RegionException {
