@@ -43,15 +43,24 @@ final class DeviceDax {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd);
     }
 
-    static PmemRegion map(Path path) throws RegionException {
-        Path real;
+    private static Path realPath(Path path) throws RegionException {
         try {
-            real = path.toRealPath();
+            return path.toRealPath();
         } catch (java.io.IOException e) {
             throw new RegionException("region " + path + ": " + e.getMessage());
         }
+    }
+
+    /** The device's size from sysfs, checked against the minimum. */
+    private static long size(Path path, Path real) throws RegionException {
         long size = DeviceKind.readSysfsLong(path, Path.of("/sys/bus/dax/devices", real.getFileName().toString(), "size"));
         PmemRegion.checkSize(path, size);
+        return size;
+    }
+
+    static PmemRegion map(Path path) throws RegionException {
+        Path real = realPath(path);
+        long size = size(path, real);
         try (Arena tmp = Arena.ofConfined()) {
             int fd = (int) OPEN.invokeExact(tmp.allocateFrom(real.toString()), O_RDWR);
             if (fd < 0) {
@@ -84,14 +93,8 @@ final class DeviceDax {
 
     /** Reads the wear counters of a device-DAX device through a read-only mapping, without locking it. */
     static WearCounters readWear(Path path) throws RegionException {
-        Path real;
-        try {
-            real = path.toRealPath();
-        } catch (java.io.IOException e) {
-            throw new RegionException("region " + path + ": " + e.getMessage());
-        }
-        long size = DeviceKind.readSysfsLong(path, Path.of("/sys/bus/dax/devices", real.getFileName().toString(), "size"));
-        PmemRegion.checkSize(path, size);
+        Path real = realPath(path);
+        long size = size(path, real);
         try (Arena tmp = Arena.ofConfined()) {
             int fd = (int) OPEN.invokeExact(tmp.allocateFrom(real.toString()), O_RDONLY);
             if (fd < 0) {

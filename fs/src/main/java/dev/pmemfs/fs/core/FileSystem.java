@@ -386,51 +386,42 @@ public final class FileSystem implements AutoCloseable {
     }
 
     public void chmod(long ino, int mode) {
-        lock.lock();
-        try {
-            begin();
-            Inode in = inode(ino);
-            in.rec.mode = (in.rec.mode & InodeRecord.S_IFMT) | (mode & 07777);
-            touch(in.rec, false, true, false);
-            save(in);
-        } finally {
-            lock.unlock();
-        }
+        setattr(ino, r -> r.mode = (r.mode & InodeRecord.S_IFMT) | (mode & 07777));
     }
 
     /** Changes owner and group; -1 leaves one as it is. */
     public void chown(long ino, int uid, int gid) {
-        lock.lock();
-        try {
-            begin();
-            Inode in = inode(ino);
+        setattr(ino, r -> {
             if (uid != -1) {
-                in.rec.uid = uid;
+                r.uid = uid;
             }
             if (gid != -1) {
-                in.rec.gid = gid;
+                r.gid = gid;
             }
-            touch(in.rec, false, true, false);
-            save(in);
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** Sets access and modification times; a null leaves one as it is. */
     public void utimens(long ino, Instant atime, Instant mtime) {
+        setattr(ino, r -> {
+            if (atime != null) {
+                r.atimeSec = atime.getEpochSecond();
+                r.atimeNsec = atime.getNano();
+            }
+            if (mtime != null) {
+                r.mtimeSec = mtime.getEpochSecond();
+                r.mtimeNsec = mtime.getNano();
+            }
+        });
+    }
+
+    /** Applies an attribute change to an inode, stamps its ctime and saves it. */
+    private void setattr(long ino, java.util.function.Consumer<InodeRecord> change) {
         lock.lock();
         try {
             begin();
             Inode in = inode(ino);
-            if (atime != null) {
-                in.rec.atimeSec = atime.getEpochSecond();
-                in.rec.atimeNsec = atime.getNano();
-            }
-            if (mtime != null) {
-                in.rec.mtimeSec = mtime.getEpochSecond();
-                in.rec.mtimeNsec = mtime.getNano();
-            }
+            change.accept(in.rec);
             touch(in.rec, false, true, false);
             save(in);
         } finally {
@@ -852,19 +843,12 @@ public final class FileSystem implements AutoCloseable {
 
     /** Sets or clears the persistent DAX flag; it takes effect at the next open with no handle open. */
     public void setDaxFlag(long ino, boolean on) {
-        lock.lock();
-        try {
-            begin();
-            Inode in = inode(ino);
-            if (!in.rec.isRegular() && !in.rec.isDir()) {
+        setattr(ino, r -> {
+            if (!r.isRegular() && !r.isDir()) {
                 throw new FsException(Errno.EINVAL, "DAX flag on a special file");
             }
-            in.rec.flags = on ? in.rec.flags | InodeRecord.FLAG_DAX : in.rec.flags & ~InodeRecord.FLAG_DAX;
-            touch(in.rec, false, true, false);
-            save(in);
-        } finally {
-            lock.unlock();
-        }
+            r.flags = on ? r.flags | InodeRecord.FLAG_DAX : r.flags & ~InodeRecord.FLAG_DAX;
+        });
     }
 
     /** Whether an open file of this inode now uses the direct path. */
