@@ -95,8 +95,14 @@ cleanup() {
   # Only remove the work dir once nothing is mounted below it.
   if ! grep -q " $WORK/" /proc/mounts; then rm -rf "$WORK"; else log "left $WORK: still mounted"; fi
 }
+FIO_PID=
+on_signal() {
+  log "interrupted: stopping fio, unmounting"
+  [ -n "$FIO_PID" ] && kill -INT "$FIO_PID" 2>/dev/null && wait "$FIO_PID" 2>/dev/null
+  exit 130
+}
 trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+trap on_signal INT TERM HUP
 
 pmemfs_ok() {
   [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1
@@ -112,11 +118,12 @@ mount_target() {
       KINDS[$mnt]=tmpfs ;;
     noop-c)
       [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs)"; return 1; }
-      "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      # setsid: a Ctrl-C on the terminal goes to run.sh, whose trap unmounts in order.
+      setsid "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
     noop-java)
       [ -x "$BUILD/noop-java/run" ] || { echo "noop-java not built ($BUILD/noop-java/run)"; return 1; }
-      "$BUILD/noop-java/run" "$mnt" -o "$FUSE_OPTS_JAVA" >"$RAW/$name/daemon.log" 2>&1 &
+      setsid "$BUILD/noop-java/run" "$mnt" -o "$FUSE_OPTS_JAVA" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
     pmemfs-cached|pmemfs-dax)
       pmemfs_ok || { echo "pmemfs not built yet ($PMEMFS missing or failing)"; return 1; }
@@ -126,7 +133,7 @@ mount_target() {
       "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
         || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
       KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
-      timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" --background \
+      setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" --background \
         "$PMEMFS_REGION" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
         || { echo "pmemfs mount failed (see $RAW/$name/daemon.log)"; return 1; } ;;
     *) echo "unknown target"; return 1 ;;
@@ -179,9 +186,14 @@ run_target() {
     # of the previous one, or the stats right after the mount.
     [ -f "$RAW/$name/.last-stats.json" ] && cp "$RAW/$name/.last-stats.json" "$RAW/$name/$job.stats-before.json"
     js=$SECONDS
+    # In the background + wait, so that a signal runs the trap at once (bash defers traps
+    # while a foreground child runs); timeout forwards the INT the trap sends to fio.
     timeout --signal=INT --kill-after=10 $((RUNTIME + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
-      fio --output-format=json --output="$RAW/$name/$job.json" "$f" 2>"$RAW/$name/$job.err"
+      fio --output-format=json --output="$RAW/$name/$job.json" "$f" 2>"$RAW/$name/$job.err" &
+    FIO_PID=$!
+    wait "$FIO_PID"
     rc=$?
+    FIO_PID=
     stats "$name" "$mnt" "$RAW/$name/$job.stats-after.json"
     [ -f "$RAW/$name/$job.stats-after.json" ] && cp "$RAW/$name/$job.stats-after.json" "$RAW/$name/.last-stats.json"
     [ $rc -ne 0 ] && log "$name/$job: fio exit $rc: $(head -c 300 "$RAW/$name/$job.err" | tr '\n' ' ')"
