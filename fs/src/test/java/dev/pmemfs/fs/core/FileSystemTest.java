@@ -156,6 +156,9 @@ final class FileSystemTest {
             full = e;
         }
         assertTrue(full != null && full.errno() == Errno.ENOSPC, "ENOSPC expected");
+        fs.close();
+        assertEquals(List.of(), Fsck.check(region, false).problems(), "consistent when full");
+        fs = FileSystem.mount(region, MountOptions.defaults());
         fs.unlink(FileSystem.ROOT, "fill");
         fs.sync();
         long g = fs.create(FileSystem.ROOT, "again", 0644, 0, 0);
