@@ -6,13 +6,10 @@ import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,50 +19,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The double buffer: 4 KiB pages of the region held in RAM in a Caffeine cache bounded by
- * bytes, with write-back. Writes dirty the RAM page only, so many writes to a page cost one
- * media write; dirty pages reach the media on {@link #sync}, {@link #syncAll}, {@link #close},
- * when older than the write-back delay, and when dirty bytes pass the high watermark.
+ * The double buffer: 4 KiB pages of the region held in RAM, with write-back. Writes dirty the
+ * RAM page only, so many writes to a page cost one media write; dirty pages reach the media on
+ * {@link #sync}, {@link #syncAll}, {@link #close}, when older than the write-back delay, and
+ * when dirty bytes pass the high watermark.
  *
- * <p><b>Dirty pages are pinned.</b> The weigher gives a dirty page weight 0 and a clean one
- * {@link #PAGE_SIZE}; every change of the dirty flag happens inside {@code asMap().compute} for
- * that page, after which Caffeine re-weighs the entry. Caffeine never picks a zero-weight entry
- * as a victim, and its {@code evictEntry} re-checks the weight under the same per-key lock
- * before removing (3.2.3: a SIZE eviction of a weight-0 node is resurrected), so a write that
- * races an eviction either finds the page gone (and reloads the clean copy from the media) or
- * pins it first. Write-back copies a page to the media and marks it clean inside one compute,
- * so a concurrent write lands either before (and is written back) or after (and dirties it
- * again). As a last line of defence the synchronous eviction listener writes back and persists
- * any dirty page it is handed; {@link #pinViolations()} counts those and the tests require 0.
+ * <p><b>Two sets.</b> Clean pages live in a Caffeine cache bounded by bytes; dirty pages live
+ * in a plain concurrent map, {@code dirty}, outside it, so no eviction can ever see a dirty
+ * page. A write moves its page from the cache into {@code dirty} inside
+ * {@code dirty.compute} for that page; write-back stores the page, persists the batch, and
+ * moves the page back into the cache, again inside {@code dirty.compute}. A write racing a
+ * write-back of the same page therefore lands either before it (and is written back) or after
+ * it (and dirties the page again). Reads look in {@code dirty} first: a clean copy left in the
+ * cache by a racing miss is never served while the page is dirty, and write-back replaces it.
  *
- * <p><b>Cost of pinning.</b> Caffeine's window eviction walks past zero-weight nodes at the
- * head of its window queue on every maintenance run, so with many dirty pages the cost of
- * maintenance grows with the dirty count. Maintenance therefore runs on Caffeine's default
- * executor, which batches it (a 64 MiB syncAll went from 15 s with maintenance on the calling
- * thread to under 5 s, write loop included).
+ * <p>An earlier version pinned dirty pages inside Caffeine with weight 0. It was correct, but
+ * Caffeine's eviction walks past pinned entries, so with many dirty pages every eviction
+ * scanned them: a working set larger than the cache wrote back at ~200 MB/s. Keeping dirty
+ * pages outside costs nothing of that.
  *
  * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the dirty bytes
- * (in steps of 1/32 of the cache) so that clean plus dirty stay near {@code cacheBytes}.
+ * (in steps of 1/32 of the cache), so clean plus dirty stay near {@code cacheBytes}; the
+ * watermarks bound the dirty pages.
  *
  * <p><b>Throttling.</b> A writer that finds dirty bytes above the high watermark wakes the
  * write-back thread and then takes the flush lock itself and writes back the oldest dirty pages
  * until the low watermark is reached: writers are slowed exactly while there is work to do.
  *
  * <p><b>Durability.</b> Every write-back batch (sync, throttle, age) runs under
- * {@code flushLock} and persists what it stored before releasing it. Hence a page that
- * {@link #sync} finds clean, while holding the lock, is already durable.
+ * {@code flushLock} and persists what it stored before the pages are marked clean and the lock
+ * is released. Hence a page that {@link #sync} finds clean, while holding the lock, is durable.
  *
  * <p><b>Data-comparison write</b> ({@link CacheConfig#compareLines()}, on by default):
- * write-back compares each 64-byte line with the media and stores only runs of changed lines.
- * Measured in {@code CompareLinesTest} (16 MiB of dirty pages, tmpfs region): random whole-page
- * rewrites store the same 16 MiB either way in about the same time (26.0 ms off, 24.9 ms on: the
- * compare stops at the first differing byte of each line); 100-byte rewrites of every page store
- * 16 MiB without it and 512 KiB with it (1/32), for 19 ms versus 22 ms of write-back. Wear is the
- * scarce resource here, so it is on.
+ * write-back finds the first and the last 64-byte line that differ from the media and stores
+ * only that run. Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
+ * media bytes with or without it and about the same time, while small rewrites of a page store
+ * a fraction of the bytes. Wear is the scarce resource here, so it is on.
  *
- * <p>Guards: the per-page state (bytes, dirty flag, membership of {@code dirty}) is guarded by
- * Caffeine's per-key compute lock (and {@link Page}'s lock for readers); {@code flushLock}
- * serialises write-back batches and the persist that ends them; counters are atomic.
+ * <p>Guards: a dirty page's bytes, its membership of {@code dirty} and {@code dirtySince} are
+ * guarded by {@code dirty}'s per-key compute lock (and {@link Page}'s lock for readers);
+ * {@code flushLock} serialises write-back batches and the persist that ends them; counters are
+ * atomic.
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
@@ -75,10 +69,20 @@ public final class CachedPages implements Pages {
     private final Region region;
     private final CacheConfig config;
     private final long pageCount;
-    private final Cache<Long, Page> cache;
+    /** Clean pages, evictable. */
+    private final Cache<Long, Page> clean;
     private final Policy.Eviction<Long, Page> eviction;
-    /** The dirty pages, for choosing what to write back; guarded per key like the page. */
+    /** Dirty pages, never evicted; guarded per key by compute. */
     private final ConcurrentMap<Long, Page> dirty = new ConcurrentHashMap<>();
+    /**
+     * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
+     * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
+     */
+    private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
+
+    /** A page and the time it became dirty. */
+    private record DirtyMark(long page, long since) {
+    }
     private final AtomicLong dirtyPages = new AtomicLong();
     private final ReentrantLock flushLock = new ReentrantLock();
     private final AtomicBoolean resizing = new AtomicBoolean();
@@ -95,7 +99,6 @@ public final class CachedPages implements Pages {
     private final LongAdder mediaBytes = new LongAdder();
     private final LongAdder linesSkipped = new LongAdder();
     private final LongAdder throttles = new LongAdder();
-    private final LongAdder pinViolations = new LongAdder();
 
     /** A cache over {@code region} with the default settings. */
     public CachedPages(Region region) {
@@ -108,12 +111,12 @@ public final class CachedPages implements Pages {
         this.pageCount = region.dataSize() / PAGE_SIZE;
         this.cleanMaximum = config.cacheBytes();
         this.resizeStep = Math.max(PAGE_SIZE, config.cacheBytes() / 32);
-        this.cache = Caffeine.newBuilder()
+        this.clean = Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
-                .weigher((Long page, Page p) -> p.dirty ? 0 : PAGE_SIZE)
-                .evictionListener((Long page, Page p, RemovalCause cause) -> onEviction(page, p))
+                .weigher((Long page, Page p) -> PAGE_SIZE)
+                .evictionListener((Long page, Page p, RemovalCause cause) -> evictions.increment())
                 .build();
-        this.eviction = cache.policy().eviction().orElseThrow();
+        this.eviction = clean.policy().eviction().orElseThrow();
         this.writeback = new Writeback(this, config.writebackDelay());
         writeback.start();
     }
@@ -125,13 +128,30 @@ public final class CachedPages implements Pages {
     @Override
     public void read(long page, int offsetInPage, MemorySegment dst, long dstOffset, int length) {
         check(page, offsetInPage, length);
-        Page p = cache.getIfPresent(page);
+        Page p = dirty.get(page);
+        if (p == null) {
+            p = clean.getIfPresent(page);
+        }
         if (p != null) {
             hits.increment();
         } else {
-            p = cache.get(page, this::load);
+            p = loadForRead(page);
         }
         p.read(offsetInPage, dst, dstOffset, length);
+    }
+
+    /**
+     * A read miss: loads the page into the clean cache under {@code page}'s key lock in
+     * {@code dirty}, so the load can never overlap a write-back storing that page (which would
+     * read a half-stored page); a page dirtied meanwhile is returned as it is.
+     */
+    private Page loadForRead(long page) {
+        Page[] out = new Page[1];
+        dirty.compute(page, (k, p) -> {
+            out[0] = p != null ? p : clean.get(k, this::load);
+            return p;
+        });
+        return out[0];
     }
 
     @Override
@@ -152,20 +172,23 @@ public final class CachedPages implements Pages {
         }
         boolean whole = offsetInPage == 0 && length == PAGE_SIZE;
         boolean[] newlyDirty = new boolean[1];
-        cache.asMap().compute(page, (k, p) -> {
+        dirty.compute(page, (k, p) -> {
             if (p == null) {
-                p = whole ? new Page() : load(k); // a whole-page write never reads the media
-            } else {
-                hits.increment();
-            }
-            p.write(offsetInPage, src, srcOffset, length);
-            if (!p.dirty) {
+                p = clean.asMap().remove(k);
+                if (p != null) {
+                    hits.increment();
+                } else {
+                    p = whole ? new Page() : load(k); // a whole-page write never reads the media
+                }
                 p.dirtySince = System.nanoTime();
-                p.dirty = true; // weight 0 from here: pinned
-                dirty.put(k, p);
+                order.add(new DirtyMark(k, p.dirtySince));
                 dirtyPages.incrementAndGet();
                 newlyDirty[0] = true;
+            } else {
+                hits.increment();
+                p.modifiedAfterStore = true;
             }
+            p.write(offsetInPage, src, srcOffset, length);
             return p;
         });
         if (newlyDirty[0]) {
@@ -204,28 +227,24 @@ public final class CachedPages implements Pages {
     @Override
     public void drop(long page) {
         checkPage(page);
-        cache.asMap().computeIfPresent(page, (k, p) -> {
-            if (p.dirty) {
-                markClean(k, p);
-            }
-            return null; // an explicit removal, not an eviction: nothing is written back
+        dirty.computeIfPresent(page, (k, p) -> {
+            dirtyPages.decrementAndGet();
+            return null; // forgotten, not written back
         });
+        clean.invalidate(page);
     }
 
     @Override
     public PageStats stats() {
-        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), dirtyPages.get(),
-                cache.estimatedSize() * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
+        clean.cleanUp(); // run pending maintenance, so evictions and sizes are current
+        long d = dirtyPages.get();
+        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), d,
+                (clean.estimatedSize() + d) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
     }
 
     /** Times a writer found dirty bytes above the high watermark and was slowed by write-back. */
     public long throttles() {
         return throttles.sum();
-    }
-
-    /** Dirty pages handed to the eviction listener; the pinning makes this 0. */
-    public long pinViolations() {
-        return pinViolations.sum();
     }
 
     /** Writes back every dirty page, persists, and stops the write-back thread. */
@@ -265,18 +284,16 @@ public final class CachedPages implements Pages {
     /** Writes back the pages dirty for longer than the write-back delay. */
     void writeBackExpired() {
         long cutoff = System.nanoTime() - config.writebackDelay().toNanos();
-        long[] old = dirty.entrySet().stream()
-                .filter(e -> e.getValue().dirtySince - cutoff <= 0)
-                .mapToLong(Map.Entry::getKey).toArray();
-        if (old.length > 0) {
-            flushLock.lock();
-            try {
+        flushLock.lock();
+        try {
+            long[] old = takeOldest(Integer.MAX_VALUE, cutoff);
+            if (old.length > 0) {
                 writeBatch(old);
-            } finally {
-                flushLock.unlock();
             }
-            resize();
+        } finally {
+            flushLock.unlock();
         }
+        resize();
     }
 
     private void throttle() {
@@ -290,7 +307,7 @@ public final class CachedPages implements Pages {
         try {
             long excess;
             while ((excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes()) > 0) {
-                long[] oldest = oldestDirty((int) ((excess + PAGE_SIZE - 1) / PAGE_SIZE));
+                long[] oldest = takeOldest((int) ((excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
                 if (oldest.length == 0 || writeBatch(oldest) == 0) {
                     break;
                 }
@@ -301,41 +318,64 @@ public final class CachedPages implements Pages {
         resize();
     }
 
-    private long[] oldestDirty(int count) {
-        List<Map.Entry<Long, Long>> ages = new ArrayList<>(dirty.size());
-        for (Map.Entry<Long, Page> e : dirty.entrySet()) {
-            ages.add(Map.entry(e.getKey(), e.getValue().dirtySince));
+    /**
+     * Takes up to {@code count} dirty pages from the head of {@link #order}, oldest first, as
+     * long as they became dirty no later than {@code cutoff}. Marks of pages that were written
+     * back or dirtied again since are dropped on the way. Caller holds {@code flushLock}.
+     */
+    private long[] takeOldest(int count, long cutoff) {
+        long[] out = new long[Math.min(count, Math.max(16, (int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get())))];
+        int n = 0;
+        DirtyMark m;
+        while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
+            order.poll();
+            Page p = dirty.get(m.page());
+            if (p != null && p.dirtySince == m.since()) {
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, Math.min(count, out.length * 2));
+                }
+                out[n++] = m.page();
+            }
         }
-        ages.sort(Comparator.comparingLong(Map.Entry::getValue));
-        return ages.stream().limit(count).mapToLong(Map.Entry::getKey).toArray();
+        return Arrays.copyOf(out, n);
     }
 
     /**
-     * Writes back the dirty pages among {@code pages}, then persists what it stored, coalescing
-     * adjacent pages into one persist. Returns the number of pages written back. Caller holds
-     * {@code flushLock}.
+     * Writes back the dirty pages among {@code pages}: stores each, persists what was stored
+     * (adjacent pages coalesced into one persist), then moves the pages to the clean cache unless
+     * a writer dirtied them again meanwhile. Returns the number of pages written back. Caller
+     * holds {@code flushLock}.
      */
     private int writeBatch(long[] pages) {
         Arrays.sort(pages);
-        int written = 0;
-        long runStart = -1;
-        long runEnd = -1;
-        for (long page : pages) {
-            if (page == runEnd - 1) {
+        long[] stored = new long[pages.length];
+        Page[] copies = new Page[pages.length];
+        int n = 0;
+        for (int i = 0; i < pages.length; i++) {
+            if (i > 0 && pages[i] == pages[i - 1]) {
                 continue; // duplicate
             }
-            if (!writeBack(page)) {
-                continue;
+            Page p = storeIfDirty(pages[i]);
+            if (p != null) {
+                stored[n] = pages[i];
+                copies[n++] = p;
             }
-            written++;
-            if (page != runEnd) {
+        }
+        long runStart = -1;
+        long runEnd = -1;
+        for (int i = 0; i < n; i++) {
+            if (stored[i] != runEnd) {
                 persistRun(runStart, runEnd);
-                runStart = page;
+                runStart = stored[i];
             }
-            runEnd = page + 1;
+            runEnd = stored[i] + 1;
         }
         persistRun(runStart, runEnd);
-        return written;
+        for (int i = 0; i < n; i++) {
+            markClean(stored[i], copies[i]);
+        }
+        writebacks.add(n);
+        return n;
     }
 
     private void persistRun(long start, long end) {
@@ -344,71 +384,64 @@ public final class CachedPages implements Pages {
         }
     }
 
-    /** Stores one dirty page and marks it clean, atomically with respect to writers of it. */
-    private boolean writeBack(long page) {
-        boolean[] wrote = new boolean[1];
-        cache.asMap().computeIfPresent(page, (k, p) -> {
-            if (p.dirty) {
-                store(k, p);
-                markClean(k, p);
-                writebacks.increment();
-                wrote[0] = true;
-            }
-            return p; // re-weighed: clean pages are evictable again
+    /** Stores a dirty page to the media, under its key's lock; returns it, or null when not dirty. */
+    private Page storeIfDirty(long page) {
+        Page[] out = new Page[1];
+        dirty.computeIfPresent(page, (k, p) -> {
+            storeToMedia(k, p);
+            out[0] = p;
+            return p;
         });
-        return wrote[0];
+        return out[0];
     }
 
-    /** Copies a page to the media; with data-comparison write, only the runs of changed lines. */
-    private void store(long page, Page p) {
+    /**
+     * After the persist: moves a written-back page to the clean cache, unless a write dirtied it
+     * again since it was stored (then it stays dirty, with its newer bytes).
+     */
+    private void markClean(long page, Page stored) {
+        dirty.computeIfPresent(page, (k, p) -> {
+            if (p != stored || p.modifiedAfterStore) {
+                if (p == stored) {
+                    order.add(new DirtyMark(k, p.dirtySince)); // its mark was taken: queue it again
+                }
+                return p;
+            }
+            clean.put(k, p);
+            dirtyPages.decrementAndGet();
+            return null;
+        });
+    }
+
+    /**
+     * Copies a page to the media; with data-comparison write, only the run from the first to the
+     * last 64-byte line that differs from the media. Called under the page's key lock.
+     */
+    private void storeToMedia(long page, Page p) {
         long base = page * PAGE_SIZE;
         MemorySegment ram = p.bytes();
+        p.modifiedAfterStore = false;
         if (!config.compareLines()) {
             region.write(base, ram, 0, PAGE_SIZE);
             mediaBytes.add(PAGE_SIZE);
             return;
         }
         MemorySegment media = region.view(base, PAGE_SIZE);
-        int line = 0;
-        while (line < LINES) {
-            long diff = MemorySegment.mismatch(ram, (long) line * LINE, PAGE_SIZE, media, (long) line * LINE, PAGE_SIZE);
-            if (diff < 0) {
-                linesSkipped.add(LINES - line);
-                return;
-            }
-            int first = line + (int) (diff / LINE); // mismatch answers relative to the slice start
-            int last = first + 1;
-            while (last < LINES && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
-                    media, (long) last * LINE, (long) (last + 1) * LINE) >= 0) {
-                last++;
-            }
-            linesSkipped.add(first - line);
-            long length = (long) (last - first) * LINE;
-            region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
-            mediaBytes.add(length);
-            line = last;
+        long diff = MemorySegment.mismatch(ram, 0, PAGE_SIZE, media, 0, PAGE_SIZE);
+        if (diff < 0) {
+            linesSkipped.add(LINES);
+            return;
         }
-    }
-
-    /** Called inside the compute for {@code page}. */
-    private void markClean(long page, Page p) {
-        p.dirty = false;
-        dirty.remove(page, p);
-        dirtyPages.decrementAndGet();
-    }
-
-    /** Runs synchronously inside the compute that evicts {@code page}. */
-    private void onEviction(long page, Page p) {
-        if (p.dirty) {
-            // Unreachable while pinning works; never lose the data if it does not.
-            pinViolations.increment();
-            store(page, p);
-            region.persist(page * PAGE_SIZE, PAGE_SIZE);
-            markClean(page, p);
-            writebacks.increment();
-            LOG.error("dirty page {} was chosen for eviction; written back instead", page);
+        int first = (int) (diff / LINE);
+        int last = LINES - 1;
+        while (last > first && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
+                media, (long) last * LINE, (long) (last + 1) * LINE) < 0) {
+            last--;
         }
-        evictions.increment();
+        long length = (long) (last - first + 1) * LINE;
+        linesSkipped.add(LINES - (last - first + 1));
+        region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
+        mediaBytes.add(length);
     }
 
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */

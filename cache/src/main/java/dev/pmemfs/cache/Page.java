@@ -8,8 +8,8 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>Guards: the bytes are guarded by {@code lock}: writers hold it exclusively, readers copy
  * under an optimistic stamp and retry with the read lock if a writer intervened, so no read
- * sees a torn page. {@code dirty} and {@code dirtySince} change only inside the cache's
- * {@code compute} for this page's key (Caffeine's per-key lock); they are volatile so the
+ * sees a torn page. {@code dirtySince} and {@code modifiedAfterStore} change only inside
+ * {@link CachedPages}' {@code dirty.compute} for this page's key; they are volatile so the
  * write-back thread can read them outside it.
  */
 final class Page {
@@ -18,8 +18,10 @@ final class Page {
 
     private final MemorySegment bytes = MemorySegment.ofArray(new byte[Pages.PAGE_SIZE]);
     private final StampedLock lock = new StampedLock();
-    volatile boolean dirty;
+    /** When the page became dirty (System.nanoTime), for age-driven write-back. */
     volatile long dirtySince;
+    /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
+    volatile boolean modifiedAfterStore;
 
     /** The page's bytes, for copies made under the cache's per-key lock (loads, write-back). */
     MemorySegment bytes() {
