@@ -260,12 +260,7 @@ public final class FileHandle implements AutoCloseable {
 
     /** Makes this file's data and all metadata durable ({@code fdatasync} does the same). */
     public void fsync() {
-        fs.lock.lock();
-        try {
-            fs.fsync(in);
-        } finally {
-            fs.lock.unlock();
-        }
+        fs.fsync(in);
     }
 
     @Override

@@ -132,15 +132,10 @@ public final class FileSystem implements AutoCloseable {
     }
 
     private void periodicCommit() {
-        lock.lock();
         try {
-            if (!closed) {
-                commit();
-            }
+            commitWithoutStall();
         } catch (RuntimeException e) {
             LOG.error("periodic commit failed", e);
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -796,35 +791,74 @@ public final class FileSystem implements AutoCloseable {
 
     /** Makes one file's data and all metadata durable. */
     public void fsync(long ino) {
+        Inode in;
         lock.lock();
         try {
-            Inode in = inode(ino);
-            fsync(in);
+            in = inode(ino);
         } finally {
             lock.unlock();
         }
+        fsync(in);
     }
 
+    /**
+     * fsync of one file. The data write-back runs without the filesystem lock, so other
+     * operations go on meanwhile; only the commit takes it. Called without the lock.
+     */
     void fsync(Inode in) {
         if (!in.dirty.isEmpty()) {
             long[] pages = in.dirty.stream().mapToLong(Long::longValue).toArray();
-            cached.sync(pages);
+            // Forget the pages before writing them back: a write that dirties one again after
+            // this point adds it again, so the next fsync cannot miss it.
             for (long p : pages) {
                 in.dirty.remove(p);
             }
+            cached.sync(pages);
         }
-        commit();
+        commitWithoutStall();
     }
 
-    /** Makes everything durable. */
+    /** Makes everything durable. Called without the lock. */
     public void sync() {
+        List<Inode> all;
         lock.lock();
         try {
-            cached.syncAll();
-            for (Inode in : inodes.values()) {
-                in.dirty.clear();
+            all = new ArrayList<>(inodes.values());
+        } finally {
+            lock.unlock();
+        }
+        for (Inode in : all) {
+            in.dirty.clear(); // before the write-back, for the reason given in fsync
+        }
+        cached.syncAll();
+        commitWithoutStall();
+    }
+
+    /**
+     * Commits, first writing back without the lock the new data blocks that the commit must
+     * order before its metadata. Only what was allocated after that write-back is left for the
+     * commit to write under the lock, so a large ordered flush does not stop every other
+     * operation. Called without the lock.
+     */
+    void commitWithoutStall() {
+        long[] early;
+        lock.lock();
+        try {
+            early = newData.stream().mapToLong(Long::longValue).toArray();
+        } finally {
+            lock.unlock();
+        }
+        if (early.length > 0) {
+            cached.sync(early);
+        }
+        lock.lock();
+        try {
+            for (long b : early) {
+                newData.remove(b); // durable once: any later version is this file's own data
             }
-            commit();
+            if (!closed) {
+                commit();
+            }
         } finally {
             lock.unlock();
         }
