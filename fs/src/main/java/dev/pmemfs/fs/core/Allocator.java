@@ -9,9 +9,12 @@ import java.util.BitSet;
  * Block and inode allocation over the on-media bitmaps, with an in-memory copy of each for
  * fast search.
  *
- * <p>A block freed in the running transaction is cleared on the media bitmap at once but stays
- * reserved in memory until that transaction commits: reusing it earlier could let a direct
- * (DAX) write land on a block that a crash would give back to its old owner.
+ * <p>A freed block is cleared on the media bitmap at once but stays reserved in memory until
+ * the journal is checkpointed after the transaction that freed it: reused earlier, a direct
+ * (DAX) data write could land on a block that a crash would give back to its old owner, or
+ * that a checkpoint or a replay would overwrite with an old metadata image still in the log
+ * (jbd2 logs revoke records for this; waiting for the checkpoint needs none). When an
+ * allocation finds too few blocks, it asks for a checkpoint first.
  *
  * <p>Not thread safe: guarded by the filesystem's lock.
  */
@@ -20,7 +23,12 @@ final class Allocator {
     private final Geometry geo;
     private final BitSet blocks;
     private final BitSet inodes;
-    private final BitSet pendingFree = new BitSet();
+    /** Freed in the running transaction. */
+    private final BitSet freedRunning = new BitSet();
+    /** Freed in committed transactions whose log is not yet checkpointed. */
+    private final BitSet freedCommitted = new BitSet();
+    /** Checkpoints the journal and calls {@link #afterCheckpoint}; run when blocks run short. */
+    private Runnable reclaim = () -> { };
     private long freeBlocks;
     private long freeInodes;
     private long blockHint;
@@ -53,8 +61,13 @@ final class Allocator {
         return bits;
     }
 
+    /** Blocks free for files, counting those freed but not yet reusable (as df should). */
     long freeBlocks() {
-        return freeBlocks;
+        return freeBlocks + freedRunning.cardinality() + freedCommitted.cardinality();
+    }
+
+    void onShortage(Runnable checkpoint) {
+        this.reclaim = checkpoint;
     }
 
     long freeInodes() {
@@ -71,6 +84,9 @@ final class Allocator {
 
     /** Fails with ENOSPC unless {@code n} blocks can be allocated. */
     void require(long n) {
+        if (freeBlocks < n && !freedCommitted.isEmpty()) {
+            reclaim.run();
+        }
         if (freeBlocks < n) {
             throw new FsException(Errno.ENOSPC, "no space left: " + n + " blocks needed, " + freeBlocks + " free");
         }
@@ -93,23 +109,30 @@ final class Allocator {
     }
 
     void freeBlock(long b) {
-        if (b < geo.firstDataBlock() || b >= geo.backupSuperblock() || !blocks.get((int) b) || pendingFree.get((int) b)) {
+        if (b < geo.firstDataBlock() || b >= geo.backupSuperblock() || !blocks.get((int) b)
+                || freedRunning.get((int) b) || freedCommitted.get((int) b)) {
             throw new IllegalStateException("free of block " + b + " that is not allocated");
         }
         mark(geo.blockBitmapStart(), b, false);
-        pendingFree.set((int) b);
+        freedRunning.set((int) b);
     }
 
-    /** Makes the blocks freed by the committed transaction allocatable. */
+    /** The running transaction committed: its frees wait for the checkpoint. */
     void afterCommit() {
-        for (int b = pendingFree.nextSetBit(0); b >= 0; b = pendingFree.nextSetBit(b + 1)) {
+        freedCommitted.or(freedRunning);
+        freedRunning.clear();
+    }
+
+    /** The log was checkpointed: blocks freed by committed transactions are allocatable. */
+    void afterCheckpoint() {
+        for (int b = freedCommitted.nextSetBit(0); b >= 0; b = freedCommitted.nextSetBit(b + 1)) {
             blocks.clear(b);
             freeBlocks++;
             if (b < blockHint) {
                 blockHint = b;
             }
         }
-        pendingFree.clear();
+        freedCommitted.clear();
     }
 
     long allocInode() {

@@ -76,6 +76,7 @@ public final class FileSystem implements AutoCloseable {
         this.journal = new Journal(region, geo);
         this.alloc = Allocator.load(journal, geo);
         this.map = new BlockMap(journal, alloc);
+        this.alloc.onShortage(this::checkpoint);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pmemfs-commit");
             t.setDaemon(true);
@@ -279,6 +280,12 @@ public final class FileSystem implements AutoCloseable {
             }
         });
         alloc.afterCommit();
+    }
+
+    /** Writes committed metadata home and empties the log; freed blocks become reusable. Lock held. */
+    void checkpoint() {
+        journal.checkpoint();
+        alloc.afterCheckpoint();
     }
 
     /** Called at the start of every mutating operation, lock held. */
@@ -944,6 +951,7 @@ public final class FileSystem implements AutoCloseable {
             }
             cached.syncAll();
             commit();
+            checkpoint(); // a clean region needs no journal replay
             closed = true;
             cached.close();
             direct.close();

@@ -30,7 +30,11 @@ public final class Format {
      * done (0..100) while the inode table is cleared, the long part on large regions.
      */
     public static Superblock mkfs(Region region, long bytesPerInode, boolean rootDax, LongConsumer progress) {
-        Geometry g = Geometry.of(region.dataSize(), bytesPerInode);
+        return mkfs(region, Geometry.of(region.dataSize(), bytesPerInode), rootDax, progress);
+    }
+
+    /** mkfs with a given layout (tests pass small journals). */
+    static Superblock mkfs(Region region, Geometry g, boolean rootDax, LongConsumer progress) {
         int blk = Geometry.BLOCK;
         // Invalidate the superblocks first: a crash during mkfs leaves no filesystem, not half of one.
         region.fill(0, blk, (byte) 0);

@@ -51,8 +51,10 @@ final class FsckRepair {
         return r.changed;
     }
 
+    /** Commits and writes the changes home: the scans that follow read the region itself. */
     private void commit() {
         journal.commit(() -> { });
+        journal.checkpoint();
     }
 
     /** Commits when the transaction nears the journal's capacity; called between whole fixes. */

@@ -4,7 +4,7 @@ import dev.pmemfs.device.Region;
 import dev.pmemfs.fs.layout.BlockCrc;
 import dev.pmemfs.fs.layout.Geometry;
 import dev.pmemfs.fs.layout.JournalRecord;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,11 +17,20 @@ import org.slf4j.LoggerFactory;
  * metadata blocks, as jbd2 keeps for ext4.
  *
  * <p>Every metadata change edits an in-memory image of its block in the running transaction;
- * reads see those images first. {@link #commit} writes the images to the journal followed by a
- * commit block whose CRC32C covers them all, persists that (one barrier: a torn log fails its
- * CRC and is ignored), copies the images to their home blocks, persists them, and clears the
- * journal. {@link #replay} redoes a committed transaction that a crash interrupted; redo of
- * whole block images is idempotent, so a crash during replay is harmless.
+ * reads see the running images first, then committed ones not yet written home, then the media.
+ * {@link #commit} appends the running images to the log followed by a commit block whose
+ * CRC32C covers them all, and persists that (one barrier: a torn transaction fails its CRC and
+ * is ignored). The images are written to their home blocks only at a checkpoint, when the log
+ * is full or at unmount: a block changed by a thousand commits (an inode table block under an
+ * fsync loop) is written home once, and the log's writes move along the whole journal instead
+ * of rewriting its first blocks.
+ *
+ * <p>Log format: transactions one after another from the journal's first block, with
+ * consecutive sequence numbers; a checkpoint clears the first descriptor, so the next
+ * transaction starts the log again at block 0. {@link #replay} follows the chain from block 0
+ * while descriptors carry the next sequence number and commit blocks check out, then writes the
+ * newest image of each block home. Redo of whole images is idempotent, so a crash during
+ * replay is harmless.
  *
  * <p>Not thread safe: guarded by the filesystem's lock.
  */
@@ -31,8 +40,13 @@ final class Journal {
     private final Region region;
     private final Geometry geo;
     private final Map<Long, byte[]> tx = new LinkedHashMap<>();
+    /** Committed images not yet written home; never mutated (modify copies). */
+    private final Map<Long, byte[]> committed = new HashMap<>();
+    /** The journal block (relative) where the next transaction goes. */
+    private long head;
     private long seq = ThreadLocalRandom.current().nextLong() >>> 1;
     private long commits;
+    private long checkpoints;
 
     Journal(Region region, Geometry geo) {
         this.region = region;
@@ -65,9 +79,18 @@ final class Journal {
         return commits;
     }
 
+    long checkpoints() {
+        return checkpoints;
+    }
+
+    private byte[] current(long block) {
+        byte[] img = tx.get(block);
+        return img != null ? img : committed.get(block);
+    }
+
     /** The current image of a block, for reading only. */
     byte[] peek(long block) {
-        byte[] img = tx.get(block);
+        byte[] img = current(block);
         if (img != null) {
             return img;
         }
@@ -78,7 +101,7 @@ final class Journal {
 
     /** Reads {@code length} bytes at {@code offset} of a block into {@code dst}. */
     void read(long block, int offset, byte[] dst, int length) {
-        byte[] img = tx.get(block);
+        byte[] img = current(block);
         if (img != null) {
             System.arraycopy(img, offset, dst, 0, length);
         } else {
@@ -87,14 +110,17 @@ final class Journal {
     }
 
     long getLong(long block, int offset) {
-        byte[] img = tx.get(block);
+        byte[] img = current(block);
         return img != null ? BlockCrc.le(img).getLong(offset) : region.getLong(block * BlockCrc.BLOCK + offset);
     }
 
-    /** The transaction's image of a block, created from the media on first use; edit it in place. */
+    /** The transaction's image of a block, created from the current one on first use; edit it in place. */
     byte[] modify(long block) {
         checkMetadataBlock(block);
-        return tx.computeIfAbsent(block, this::peek);
+        return tx.computeIfAbsent(block, b -> {
+            byte[] img = committed.get(b);
+            return img != null ? img.clone() : peek(b);
+        });
     }
 
     /** Replaces a block's image in the transaction. */
@@ -120,16 +146,20 @@ final class Journal {
         if (n > capacity()) {
             throw new IllegalStateException("transaction of " + n + " blocks exceeds the journal (" + capacity() + ")");
         }
-        long s = ++seq;
+        long need = JournalRecord.footprint(n);
+        if (head + need > geo.journalBlocks()) {
+            checkpoint();
+        }
+        long s = seq++;
         long[] targets = new long[n];
         int i = 0;
         for (long b : tx.keySet()) {
             targets[i++] = b;
         }
-        long j = geo.journalStart();
+        long first = geo.journalStart() + head;
         int descs = JournalRecord.descriptorBlocks(n);
         CRC32C crc = new CRC32C();
-        long at = j;
+        long at = first;
         for (int d = 0; d < descs; d++) {
             byte[] desc = JournalRecord.descriptor(d, s, targets);
             crc.update(desc);
@@ -141,13 +171,26 @@ final class Journal {
         }
         byte[] commit = JournalRecord.commit(s, n, (int) crc.getValue());
         region.write(at * BlockCrc.BLOCK, commit, 0, commit.length);
-        region.persist(j * BlockCrc.BLOCK, (at - j + 1) * BlockCrc.BLOCK);
-        checkpoint(tx);
+        region.persist(first * BlockCrc.BLOCK, (at - first + 1) * BlockCrc.BLOCK);
+        head += need;
+        committed.putAll(tx);
         tx.clear();
         commits++;
     }
 
-    private void checkpoint(Map<Long, byte[]> images) {
+    /** Writes every committed image home and empties the log. Called when the log is full and at unmount. */
+    void checkpoint() {
+        if (committed.isEmpty() && head == 0) {
+            return;
+        }
+        writeHome(region, committed);
+        clearLog(region, geo);
+        committed.clear();
+        head = 0;
+        checkpoints++;
+    }
+
+    private static void writeHome(Region region, Map<Long, byte[]> images) {
         long[] sorted = images.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
         int k = 0;
         while (k < sorted.length) {
@@ -162,7 +205,6 @@ final class Journal {
             region.persist(sorted[k] * BlockCrc.BLOCK, (long) (run - k + 1) * BlockCrc.BLOCK);
             k = run + 1;
         }
-        clearLog(region, geo);
     }
 
     private static void clearLog(Region region, Geometry geo) {
@@ -172,19 +214,52 @@ final class Journal {
     }
 
     /**
-     * Redoes a committed transaction left in the journal by a crash. Returns the number of
-     * blocks replayed, or -1 when the journal held no committed transaction.
+     * Redoes the committed transactions left in the journal by a crash: follows the chain from
+     * the journal's first block, then writes the newest image of each block home and clears the
+     * log. Returns the number of blocks written home, or -1 when the journal held no committed
+     * transaction.
      */
     static int replay(Region region, Geometry geo) {
-        long j = geo.journalStart();
-        byte[] first = new byte[BlockCrc.BLOCK];
-        region.read(j * BlockCrc.BLOCK, first, 0, first.length);
+        Map<Long, byte[]> images = new HashMap<>();
+        long pos = 0;
+        long expected = -1;
+        int transactions = 0;
+        while (pos < geo.journalBlocks()) {
+            long s = readTransaction(region, geo, pos, expected, images);
+            if (s < 0) {
+                break;
+            }
+            expected = s + 1;
+            transactions++;
+            pos += JournalRecord.footprint(JournalRecord.count(block(region, geo, pos)));
+        }
+        if (transactions == 0) {
+            return -1;
+        }
+        writeHome(region, images);
+        clearLog(region, geo);
+        LOG.debug("replayed {} transactions, {} blocks", transactions, images.size());
+        return images.size();
+    }
+
+    private static byte[] block(Region region, Geometry geo, long rel) {
+        byte[] b = new byte[BlockCrc.BLOCK];
+        region.read((geo.journalStart() + rel) * BlockCrc.BLOCK, b, 0, b.length);
+        return b;
+    }
+
+    /**
+     * Reads the transaction at journal block {@code pos} into {@code images} if it is whole and,
+     * unless {@code expected} is -1, has that sequence number. Returns its sequence, or -1.
+     */
+    private static long readTransaction(Region region, Geometry geo, long pos, long expected, Map<Long, byte[]> images) {
+        byte[] first = block(region, geo, pos);
         if (!JournalRecord.isDescriptor(first, 0)) {
             return -1;
         }
         long s = JournalRecord.sequence(first);
         int n = JournalRecord.count(first);
-        if (n <= 0 || JournalRecord.footprint(n) > geo.journalBlocks()) {
+        if (expected >= 0 && s != expected || n <= 0 || pos + JournalRecord.footprint(n) > geo.journalBlocks()) {
             return -1;
         }
         int descs = JournalRecord.descriptorBlocks(n);
@@ -193,8 +268,7 @@ final class Journal {
         byte[] desc = first;
         for (int d = 0; d < descs; d++) {
             if (d > 0) {
-                desc = new byte[BlockCrc.BLOCK];
-                region.read((j + d) * BlockCrc.BLOCK, desc, 0, desc.length);
+                desc = block(region, geo, pos + d);
                 if (!JournalRecord.isDescriptor(desc, d) || JournalRecord.sequence(desc) != s) {
                     return -1;
                 }
@@ -207,24 +281,19 @@ final class Journal {
                 }
             }
         }
-        byte[][] images = new byte[n][BlockCrc.BLOCK];
+        byte[][] imgs = new byte[n][];
         for (int i = 0; i < n; i++) {
-            region.read((j + descs + i) * BlockCrc.BLOCK, images[i], 0, BlockCrc.BLOCK);
-            crc.update(images[i]);
+            imgs[i] = block(region, geo, pos + descs + i);
+            crc.update(imgs[i]);
         }
-        byte[] commit = new byte[BlockCrc.BLOCK];
-        region.read((j + descs + n) * BlockCrc.BLOCK, commit, 0, commit.length);
+        byte[] commit = block(region, geo, pos + descs + n);
         if (!JournalRecord.isCommit(commit, s, n, (int) crc.getValue())) {
-            LOG.debug("journal holds an uncommitted transaction of {} blocks: ignored", n);
-            clearLog(region, geo);
             return -1;
         }
-        Map<Long, byte[]> map = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
-            map.put(targets[i], images[i]);
+            images.put(targets[i], imgs[i]);
         }
-        new Journal(region, geo).checkpoint(map);
-        return n;
+        return s;
     }
 
     /** Drops the running transaction (used only when the media failed mid-operation). */
@@ -234,6 +303,7 @@ final class Journal {
 
     @Override
     public String toString() {
-        return "Journal[pending=" + tx.size() + ", commits=" + commits + ", keys=" + Arrays.toString(tx.keySet().toArray()) + "]";
+        return "Journal[pending=" + tx.size() + ", committed=" + committed.size() + ", head=" + head
+                + ", commits=" + commits + "]";
     }
 }

@@ -25,8 +25,15 @@ public record Geometry(long blocks, long inodes, long journalStart, long journal
 
     /** Lays out a filesystem of {@code bytes} (a multiple of 4 KiB). */
     public static Geometry of(long bytes, long bytesPerInode) {
+        return of(bytes, bytesPerInode, Math.clamp(bytes / 128 / BLOCK, 256, 8192)); // 1..32 MiB of journal
+    }
+
+    /** Lays out a filesystem with a journal of {@code journal} blocks (tests use small ones to fill it often). */
+    public static Geometry of(long bytes, long bytesPerInode, long journal) {
+        if (journal < 32) {
+            throw new IllegalArgumentException("journal of " + journal + " blocks is too small");
+        }
         long blocks = bytes / BLOCK;
-        long journal = Math.clamp(bytes / 128 / BLOCK, 256, 8192); // 1..32 MiB
         long inodes = Math.max(64, Math.min(bytes / bytesPerInode, 1L << 31));
         inodes = (inodes + 15) / 16 * 16;
         long ibm = (inodes + Bitmaps.BITS_PER_BLOCK - 1) / Bitmaps.BITS_PER_BLOCK;

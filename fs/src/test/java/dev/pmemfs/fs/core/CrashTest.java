@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pmemfs.device.CrashingRegion;
+import dev.pmemfs.fs.layout.Geometry;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +23,8 @@ final class CrashTest {
     private static final int CRASHES = 1000;
     private static int verifiedFiles;
     private static int replays;
+    /** Checkpoints (log full) that ran inside workloads: crashes must also strike around them. */
+    private static long checkpoints;
     /** Stores and persists of the last workload that ran to the end: the range crash points are drawn from. */
     private static long lastWorkloadEvents = 2000;
 
@@ -48,14 +51,16 @@ final class CrashTest {
         // The test must have exercised what it claims: fsync'd files checked, journals replayed.
         assertTrue(verifiedFiles > CRASHES / 2, "fsync'd files verified: " + verifiedFiles);
         assertTrue(replays > 0, "journal replays: " + replays);
-        System.out.printf("crash test: %d runs, %d power failures, %d fsync'd files verified, %d journal replays%n",
-                runs, crashes, verifiedFiles, replays);
+        assertTrue(checkpoints >= CRASHES / 50, "checkpoints inside workloads: " + checkpoints);
+        System.out.printf("crash test: %d runs, %d power failures, %d fsync'd files verified, %d journal replays,"
+                + " %d checkpoints%n", runs, crashes, verifiedFiles, replays, checkpoints);
     }
 
     /** Returns whether the power failed during the workload. */
     private static boolean runOnce(CrashingRegion region, long seed, DaxMode mode, double keep, Random master) {
         region.disarm();
-        Format.mkfs(region, 4096, false, p -> { });
+        // A journal of 32 blocks fills every few commits, so crashes also strike checkpoints.
+        Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 32), false, p -> { });
         region.persist(0, region.dataSize());
         MountOptions opts = MountOptions.defaults().withDax(mode).withCache(2L << 20);
         FileSystem fs = FileSystem.mount(region, opts);
@@ -71,6 +76,7 @@ final class CrashTest {
         } catch (CrashingRegion.PowerFailure e) {
             failed = true;
         }
+        checkpoints += fs.journal.checkpoints();
         fs.abandon();
         region.disarm();
         region.powerFail(new Random(seed), keep);
@@ -118,7 +124,7 @@ final class CrashTest {
     private static void workload(FileSystem fs, Random rnd, Map<String, byte[]> durable) {
         Map<String, byte[]> content = new HashMap<>();
         List<String> dirs = new ArrayList<>(List.of("/"));
-        for (int op = 0; op < 40; op++) {
+        for (int op = 0; op < 60; op++) {
             String dir = dirs.get(rnd.nextInt(dirs.size()));
             String path = (dir.equals("/") ? "" : dir) + "/f" + rnd.nextInt(6);
             int kind = rnd.nextInt(10);
