@@ -11,6 +11,7 @@ import dev.pmemfs.fs.layout.DirBlock;
 import dev.pmemfs.fs.layout.Geometry;
 import dev.pmemfs.fs.layout.InodeRecord;
 import dev.pmemfs.fs.layout.Superblock;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -275,11 +276,32 @@ public final class FileSystem implements AutoCloseable {
         }
         journal.commit(() -> {
             if (!newData.isEmpty()) {
-                cached.sync(newData.stream().mapToLong(Long::longValue).toArray());
+                cached.sync(needOrdering(newData.stream().mapToLong(Long::longValue).toArray()));
                 newData.clear();
             }
         });
         alloc.afterCommit();
+    }
+
+    private static final MemorySegment ZERO_BLOCK = MemorySegment.ofArray(new byte[BLOCK]);
+
+    /**
+     * The new data blocks that must be written back before the commit that points to them:
+     * those whose media block is not all zeros. Ordering exists so that a crash never shows a
+     * file someone else's old data; a block that reads as zeros (never used since mkfs) would
+     * show only zeros, like a hole, so its write-back can wait for fsync or the write-back
+     * delay. On a fresh region this spares a whole write-back of every newly written block,
+     * the difference between a write amplification of 1/16 and 2/16 under a 16-fold overwrite.
+     */
+    private long[] needOrdering(long[] blocks) {
+        int n = 0;
+        long[] out = new long[blocks.length];
+        for (long b : blocks) {
+            if (MemorySegment.mismatch(region.view(b * BLOCK, BLOCK), 0, BLOCK, ZERO_BLOCK, 0, BLOCK) >= 0) {
+                out[n++] = b;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /** Writes committed metadata home and empties the log; freed blocks become reusable. Lock held. */
@@ -856,7 +878,7 @@ public final class FileSystem implements AutoCloseable {
             lock.unlock();
         }
         if (early.length > 0) {
-            cached.sync(early);
+            cached.sync(needOrdering(early));
         }
         lock.lock();
         try {
