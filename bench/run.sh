@@ -34,7 +34,7 @@ else
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
 fi
 : "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
-: "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=512M}"
+: "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=2G}"
 : "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount}"
 : "${FUSE_OPTS_C:=auto_unmount}"
 export RUNTIME RAMP SIZE WAL_SIZE NRFILES HOT_LOOPS HOT_MAX_RUNTIME META_MAX_RUNTIME NUMJOBS
