@@ -89,6 +89,7 @@ public final class CachedPages implements Pages {
     private final long resizeStep;
     private volatile long cleanMaximum;
     private final Writeback writeback;
+    private final PageSlab slab;
     private volatile boolean closed;
 
     private final LongAdder hits = new LongAdder();
@@ -111,10 +112,14 @@ public final class CachedPages implements Pages {
         this.pageCount = region.dataSize() / PAGE_SIZE;
         this.cleanMaximum = config.cacheBytes();
         this.resizeStep = Math.max(PAGE_SIZE, config.cacheBytes() / 32);
+        this.slab = new PageSlab(config.cacheBytes());
         this.clean = Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
                 .weigher((Long page, Page p) -> PAGE_SIZE)
-                .evictionListener((Long page, Page p, RemovalCause cause) -> evictions.increment())
+                .evictionListener((Long page, Page p, RemovalCause cause) -> {
+                    evictions.increment();
+                    free(p);
+                })
                 .build();
         this.eviction = clean.policy().eviction().orElseThrow();
         this.writeback = new Writeback(this, config.writebackDelay());
@@ -128,16 +133,35 @@ public final class CachedPages implements Pages {
     @Override
     public void read(long page, int offsetInPage, MemorySegment dst, long dstOffset, int length) {
         check(page, offsetInPage, length);
-        Page p = dirty.get(page);
-        if (p == null) {
-            p = clean.getIfPresent(page);
+        while (true) {
+            Page p = dirty.get(page);
+            if (p == null) {
+                p = clean.getIfPresent(page);
+            }
+            if (p != null) {
+                hits.increment();
+            } else {
+                p = loadForRead(page);
+            }
+            if (p.read(offsetInPage, dst, dstOffset, length)) {
+                return;
+            }
+            // the page was evicted under us and its memory reused: look again
         }
-        if (p != null) {
-            hits.increment();
-        } else {
-            p = loadForRead(page);
+    }
+
+    /** A page with memory from the slab (or the heap when the slab is exhausted). */
+    private Page newPage() {
+        int slot = slab.take();
+        return slot < 0 ? new Page(MemorySegment.ofArray(new byte[PAGE_SIZE]), -1) : new Page(slab.slot(slot), slot);
+    }
+
+    /** Gives a page's memory back; readers still holding the page see it dead and look again. */
+    private void free(Page p) {
+        int slot = p.kill();
+        if (slot >= 0) {
+            slab.release(slot);
         }
-        p.read(offsetInPage, dst, dstOffset, length);
     }
 
     /**
@@ -178,7 +202,7 @@ public final class CachedPages implements Pages {
                 if (p != null) {
                     hits.increment();
                 } else {
-                    p = whole ? new Page() : load(k); // a whole-page write never reads the media
+                    p = whole ? newPage() : load(k); // a whole-page write never reads the media
                 }
                 p.dirtySince = System.nanoTime();
                 order.add(new DirtyMark(k, p.dirtySince));
@@ -229,9 +253,13 @@ public final class CachedPages implements Pages {
         checkPage(page);
         dirty.computeIfPresent(page, (k, p) -> {
             dirtyPages.decrementAndGet();
+            free(p);
             return null; // forgotten, not written back
         });
-        clean.invalidate(page);
+        clean.asMap().computeIfPresent(page, (k, p) -> {
+            free(p);
+            return null;
+        });
     }
 
     @Override
@@ -258,6 +286,7 @@ public final class CachedPages implements Pages {
             syncAll();
         } finally {
             writeback.stop();
+            slab.close();
         }
     }
 
@@ -270,6 +299,7 @@ public final class CachedPages implements Pages {
         writeback.stop();
         flushLock.lock(); // wait for a batch another thread may be running
         flushLock.unlock();
+        slab.close();
     }
 
     // ---- write-back, called by writers, sync and the Writeback thread ----
@@ -407,7 +437,12 @@ public final class CachedPages implements Pages {
                 }
                 return p;
             }
-            clean.put(k, p);
+            clean.asMap().compute(k, (key, stale) -> {
+                if (stale != null && stale != p) {
+                    free(stale); // a clean copy a racing read miss loaded meanwhile
+                }
+                return p;
+            });
             dirtyPages.decrementAndGet();
             return null;
         });
@@ -447,7 +482,7 @@ public final class CachedPages implements Pages {
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */
     private Page load(long page) {
         misses.increment();
-        Page p = new Page();
+        Page p = newPage();
         region.read(page * PAGE_SIZE, p.bytes(), 0, PAGE_SIZE);
         return p;
     }

@@ -11,34 +11,63 @@ import java.util.concurrent.locks.StampedLock;
  * sees a torn page. {@code dirtySince} and {@code modifiedAfterStore} change only inside
  * {@link CachedPages}' {@code dirty.compute} for this page's key; they are volatile so the
  * write-back thread can read them outside it.
+ *
+ * <p>The bytes are a slot of a {@link PageSlab}, reused once the page leaves the cache. A
+ * reader may still hold the page then: {@link #kill} marks it dead under the write lock before
+ * the slot is given back, so a reader's optimistic stamp fails (or its read lock delays the
+ * kill) and {@link #read} answers false instead of bytes of another page.
  */
 final class Page {
     /** A page of zeros, the source of {@link Pages#zero}. Never written. */
     static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[Pages.PAGE_SIZE]).asReadOnly();
 
-    private final MemorySegment bytes = MemorySegment.ofArray(new byte[Pages.PAGE_SIZE]);
+    private final MemorySegment bytes;
+    /** Slot in the slab, or -1 for a page on the heap. */
+    private final int slot;
     private final StampedLock lock = new StampedLock();
+    private boolean dead;
     /** When the page became dirty (System.nanoTime), for age-driven write-back. */
     volatile long dirtySince;
     /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
     volatile boolean modifiedAfterStore;
+
+    Page(MemorySegment bytes, int slot) {
+        this.bytes = bytes;
+        this.slot = slot;
+    }
+
+    /** Marks the page dead, waiting for readers that hold its read lock; returns its slot (-1: heap). */
+    int kill() {
+        long stamp = lock.writeLock();
+        try {
+            dead = true;
+            return slot;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
 
     /** The page's bytes, for copies made under the cache's per-key lock (loads, write-back). */
     MemorySegment bytes() {
         return bytes;
     }
 
-    void read(int offset, MemorySegment dst, long dstOffset, int length) {
+    /** Copies bytes out; false when the page left the cache (look it up again). */
+    boolean read(int offset, MemorySegment dst, long dstOffset, int length) {
         long stamp = lock.tryOptimisticRead();
-        if (stamp != 0) {
+        if (stamp != 0 && !dead) {
             MemorySegment.copy(bytes, offset, dst, dstOffset, length);
             if (lock.validate(stamp)) {
-                return;
+                return true;
             }
         }
         stamp = lock.readLock();
         try {
+            if (dead) {
+                return false;
+            }
             MemorySegment.copy(bytes, offset, dst, dstOffset, length);
+            return true;
         } finally {
             lock.unlockRead(stamp);
         }
