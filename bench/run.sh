@@ -133,7 +133,8 @@ mount_target() {
       "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
         || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
       KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
-      setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" --background \
+      # shellcheck disable=SC2086 # PMEMFS_MOUNT_OPTS: extra mount flags, word-split on purpose
+      setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" ${PMEMFS_MOUNT_OPTS:-} --background \
         "$PMEMFS_REGION" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
         || { echo "pmemfs mount failed (see $RAW/$name/daemon.log)"; return 1; } ;;
     *) echo "unknown target"; return 1 ;;
