@@ -345,23 +345,9 @@ public final class FileSystem implements AutoCloseable {
         try {
             long ino = ROOT;
             for (String part : path.split("/")) {
-                if (part.isEmpty() || part.equals(".")) {
-                    continue;
+                if (!part.isEmpty()) {
+                    ino = child(inode(ino), part);
                 }
-                Inode in = inode(ino);
-                if (!in.rec.isDir()) {
-                    throw new FsException(Errno.ENOTDIR, path + ": a component is not a directory");
-                }
-                if (part.equals("..")) {
-                    ino = in.ino == ROOT ? ROOT : in.rec.parent;
-                    continue;
-                }
-                checkName(part);
-                DirBlock.Entry e = dir(in).get(part);
-                if (e == null) {
-                    throw new FsException(Errno.ENOENT, path);
-                }
-                ino = e.ino();
             }
             return ino;
         } finally {
@@ -372,24 +358,27 @@ public final class FileSystem implements AutoCloseable {
     public long lookup(long dirIno, String name) {
         lock.lock();
         try {
-            Inode d = inode(dirIno);
-            if (name.equals(".")) {
-                dir(d);
-                return dirIno;
-            }
-            if (name.equals("..")) {
-                dir(d);
-                return dirIno == ROOT ? ROOT : d.rec.parent;
-            }
-            checkName(name);
-            DirBlock.Entry e = dir(d).get(name);
-            if (e == null) {
-                throw new FsException(Errno.ENOENT, name);
-            }
-            return e.ino();
+            return child(inode(dirIno), name);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The inode named {@code name} in directory {@code d} ({@code .} and {@code ..} included). Lock held. */
+    private long child(Inode d, String name) {
+        Directory dir = dir(d); // ENOTDIR when d is not a directory
+        if (name.equals(".")) {
+            return d.ino;
+        }
+        if (name.equals("..")) {
+            return d.ino == ROOT ? ROOT : d.rec.parent;
+        }
+        checkName(name);
+        DirBlock.Entry e = dir.get(name);
+        if (e == null) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        return e.ino();
     }
 
     // ---- attributes ------------------------------------------------------------------------
