@@ -21,9 +21,9 @@ enum DeviceKind {
         try {
             mode = (Integer) Files.getAttribute(path, "unix:mode");
         } catch (NoSuchFileException e) {
-            throw new RegionException("region " + path + ": no such file or device");
+            throw RegionException.missing(path);
         } catch (AccessDeniedException e) {
-            throw new RegionException("region " + path + ": permission denied");
+            throw RegionException.denied(path);
         } catch (IOException | UnsupportedOperationException e) {
             throw new RegionException("region " + path + ": cannot stat it (" + e.getMessage() + ")");
         }

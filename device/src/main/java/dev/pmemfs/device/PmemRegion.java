@@ -138,9 +138,9 @@ public final class PmemRegion extends Region {
         } catch (RegionException e) {
             throw e;
         } catch (NoSuchFileException e) {
-            throw new RegionException("region " + path + ": no such file or device");
+            throw RegionException.missing(path);
         } catch (AccessDeniedException e) {
-            throw new RegionException("region " + path + ": permission denied");
+            throw RegionException.denied(path);
         } catch (FileAlreadyExistsException e) {
             created = false; // created by somebody else meanwhile
             throw new RegionException("region " + path + ": already exists (use --force to overwrite it)");

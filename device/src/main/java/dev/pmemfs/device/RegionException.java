@@ -15,4 +15,14 @@ public final class RegionException extends IOException {
     public RegionException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** The region path does not exist: one message for every place that finds it so. */
+    static RegionException missing(java.nio.file.Path path) {
+        return new RegionException("region " + path + ": no such file or device");
+    }
+
+    /** The region path may not be opened by this user. */
+    static RegionException denied(java.nio.file.Path path) {
+        return new RegionException("region " + path + ": permission denied");
+    }
 }

@@ -177,9 +177,9 @@ public final class WearCounters {
         } catch (RegionException e) {
             throw e;
         } catch (NoSuchFileException e) {
-            throw new RegionException("region " + path + ": no such file or device");
+            throw RegionException.missing(path);
         } catch (AccessDeniedException e) {
-            throw new RegionException("region " + path + ": permission denied");
+            throw RegionException.denied(path);
         } catch (IOException e) {
             throw new RegionException("region " + path + ": cannot read its wear area (" + e.getMessage() + ")", e);
         }
