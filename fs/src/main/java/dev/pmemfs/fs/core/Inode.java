@@ -31,8 +31,4 @@ final class Inode {
         this.ino = ino;
         this.rec = rec;
     }
-
-    boolean direct(Pages directPages) {
-        return pages == directPages;
-    }
 }

@@ -296,11 +296,6 @@ final class Journal {
         return s;
     }
 
-    /** Drops the running transaction (used only when the media failed mid-operation). */
-    void abort() {
-        tx.clear();
-    }
-
     @Override
     public String toString() {
         return "Journal[pending=" + tx.size() + ", committed=" + committed.size() + ", head=" + head
