@@ -395,7 +395,7 @@ public final class FileSystem implements AutoCloseable {
     Attr attr(Inode in) {
         InodeRecord r = in.rec;
         return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, r.blocks * (BLOCK / 512),
-                r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax());
+                r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax(), 0L);
     }
 
     public void chmod(long ino, int mode) {
@@ -735,6 +735,46 @@ public final class FileSystem implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Creates a special file (FIFO, socket, character or block device) or a regular file:
+     * {@code mode} carries the type bits ({@code S_IFIFO}, {@code S_IFSOCK}, {@code S_IFCHR},
+     * {@code S_IFBLK}, {@code S_IFREG}) and the permission bits; {@code rdev} is kept for device
+     * inodes only. Returns the new inode number.
+     */
+    public long mknod(long dirIno, String name, int mode, long rdev, int uid, int gid) {
+        throw new FsException(Errno.ENOSYS, "mknod of special files is not implemented yet");
+    }
+
+    /** fallocate(2) mode bits the core understands. */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
+    /**
+     * fallocate(2) on a regular file: mode 0 and {@code KEEP_SIZE} allocate (zeroed) blocks,
+     * {@code PUNCH_HOLE|KEEP_SIZE} frees whole blocks and zeroes partial ones, {@code ZERO_RANGE}
+     * zeroes the range (allocating it); other modes fail with EOPNOTSUPP.
+     */
+    public void fallocate(long ino, int mode, long offset, long length) {
+        throw new FsException(Errno.EOPNOTSUPP, "fallocate is not implemented yet");
+    }
+
+    public static final int SEEK_DATA = 3;
+    public static final int SEEK_HOLE = 4;
+
+    /** lseek(2) with SEEK_DATA or SEEK_HOLE: the next offset at or after {@code offset}; ENXIO past the end. */
+    public long seek(long ino, long offset, int whence) {
+        throw new FsException(Errno.EINVAL, "SEEK_DATA/SEEK_HOLE are not implemented yet");
+    }
+
+    /**
+     * Clears the set-user-ID bit, and the set-group-ID bit when group-execute is set, as the
+     * kernel does when a caller without CAP_FSETID writes, truncates or chowns a file.
+     */
+    public void killPriv(long ino) {
+        throw new FsException(Errno.ENOSYS, "killPriv is not implemented yet");
     }
 
     // ---- files -----------------------------------------------------------------------------
