@@ -21,6 +21,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import ru.serce.jnrfuse.FuseException;
 
 /**
  * {@code pmemfs mount}: serves a region at a mount point, in the foreground until unmounted or
@@ -73,15 +74,29 @@ final class MountCommand implements Callable<Integer> {
         if (background) {
             return Background.start(reg, mnt, spec.commandLine().getErr());
         }
-        PmemRegion r = PmemRegion.open(reg);
-        FileSystem fs;
+        StderrCapture capture = StderrCapture.start(); // libfuse's words become part of our one error line
+        capture.untilMounted(mnt);
         try {
-            fs = FileSystem.mount(r, mo);
-        } catch (RuntimeException e) {
-            r.close();
+            PmemRegion r = PmemRegion.open(reg);
+            FileSystem fs;
+            try {
+                fs = FileSystem.mount(r, mo);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions).run();
+        } catch (FuseException e) {
+            String said = capture.stopFailed();
+            throw new CliException("cannot mount " + reg + " at " + mnt + ": "
+                    + (said.isEmpty() ? "FUSE refused the mount" : said));
+        } catch (RuntimeException | Error e) {
+            capture.stopFailed();
             throw e;
+        } finally {
+            System.err.print(capture.stop()); // "" unless the mount ended before it was seen
+            System.err.flush();
         }
-        new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions).run();
         return 0;
     }
 
@@ -97,8 +112,8 @@ final class MountCommand implements Callable<Integer> {
                 String value = o.contains("=") ? o.substring(o.indexOf('=') + 1) : "";
                 switch (key) {
                     case "dax" -> daxWord = value;
-                    case "cache_size", "cache-size" -> cache = Units.size(value);
-                    case "writeback_delay", "writeback-delay" -> delay = Units.duration(value);
+                    case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
+                    case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
                     case "" -> { }
                     default -> {
                         if (!DROPPED.contains(key) && !key.startsWith("x-")) {
@@ -125,6 +140,15 @@ final class MountCommand implements Callable<Integer> {
             mo = mo.withWritebackDelay(delay);
         }
         return mo;
+    }
+
+    /** A value of an {@code -o} word; a bad one is a usage error, as for the flags. */
+    private <T> T converted(java.util.function.Supplier<T> convert, String word) {
+        try {
+            return convert.get();
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-o " + word + ": " + e.getMessage());
+        }
     }
 
     static void checkMountpoint(Path mnt) {
