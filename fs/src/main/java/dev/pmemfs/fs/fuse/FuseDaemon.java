@@ -2,6 +2,7 @@ package dev.pmemfs.fs.fuse;
 
 import dev.pmemfs.device.Region;
 import dev.pmemfs.fs.core.FileSystem;
+import dev.pmemfs.fs.frontend.LiveStats;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -28,6 +28,7 @@ final class HostFs {
     private static final MethodHandle RMDIR = h("rmdir", FunctionDescriptor.of(I, A));
     private static final MethodHandle UNLINK = h("unlink", FunctionDescriptor.of(I, A));
     private static final MethodHandle RENAME = h("rename", FunctionDescriptor.of(I, A, A));
+    private static final MethodHandle RENAMEAT2 = h("renameat2", FunctionDescriptor.of(I, I, A, I, A, I));
     private static final MethodHandle LINK = h("link", FunctionDescriptor.of(I, A, A));
     private static final MethodHandle SYMLINK = h("symlink", FunctionDescriptor.of(I, A, A));
     private static final MethodHandle OPEN = h("open", FunctionDescriptor.of(I, A, I, I));
@@ -35,6 +36,7 @@ final class HostFs {
     private static final MethodHandle PWRITE = h("pwrite", FunctionDescriptor.of(L, I, A, L, L));
     private static final MethodHandle TRUNCATE = h("truncate", FunctionDescriptor.of(I, A, L));
 
+    static final int AT_FDCWD = -100;
     static final int O_WRONLY = 1;
     static final int O_CREAT = 0100;
     static final int O_EXCL = 0200;
@@ -78,6 +80,11 @@ final class HostFs {
 
     static int rename(String a, String b) {
         return call(RENAME, a, b);
+    }
+
+    /** renameat2(2) with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2), on absolute paths. */
+    static int renameat2(String a, String b, int flags) {
+        return call(RENAMEAT2, AT_FDCWD, a, AT_FDCWD, b, flags);
     }
 
     static int link(String a, String b) {
