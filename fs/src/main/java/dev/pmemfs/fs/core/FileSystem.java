@@ -517,12 +517,23 @@ public final class FileSystem implements AutoCloseable {
 
     // ---- creating names --------------------------------------------------------------------
 
+    /**
+     * A new inode owned by {@code uid}/{@code gid}, except in a set-group-ID directory: there it
+     * takes the directory's group, and a new directory keeps the bit (the kernel's
+     * {@code inode_init_owner}, BSD group semantics; FUSE leaves it to the filesystem).
+     */
     private Inode newInode(Inode parent, int mode, int uid, int gid) {
         long ino = alloc.allocInode();
         InodeRecord r = new InodeRecord();
         r.mode = mode;
         r.uid = uid;
         r.gid = gid;
+        if ((parent.rec.mode & 02000) != 0) {
+            r.gid = parent.rec.gid;
+            if (r.isDir()) {
+                r.mode |= 02000;
+            }
+        }
         r.nlink = 1;
         r.generation = (int) System.nanoTime();
         r.flags = parent.rec.flags & InodeRecord.FLAG_DAX;
