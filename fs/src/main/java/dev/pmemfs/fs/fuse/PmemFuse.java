@@ -45,8 +45,6 @@ public final class PmemFuse extends FuseStubFS {
     /** {@code tv_nsec} of utimens meaning "now" and "leave as it is" (linux/stat.h). */
     private static final long UTIME_NOW = (1L << 30) - 1;
     private static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFREG = 0100000;
 
     private final FileSystem fs;
     private final String fsName;
@@ -145,6 +143,11 @@ public final class PmemFuse extends FuseStubFS {
         return (int) (gid ? c.gid.get() : c.uid.get());
     }
 
+    private Caller caller() {
+        FuseContext c = getContext();
+        return new Caller((int) c.uid.get(), (int) c.gid.get(), c.pid.get());
+    }
+
     private int register(FileHandle h, FuseFileInfo fi) {
         fi.fh.set(handles.add(h));
         if (OpenFiles.directIo(h)) {
@@ -162,6 +165,7 @@ public final class PmemFuse extends FuseStubFS {
         st.st_size.set(a.size());
         st.st_blksize.set(4096);
         st.st_blocks.set(a.blocks());
+        st.st_rdev.set(a.rdev());
         st.st_atim.tv_sec.set(a.atimeSec());
         st.st_atim.tv_nsec.set(a.atimeNsec());
         st.st_mtim.tv_sec.set(a.mtimeSec());
@@ -211,7 +215,9 @@ public final class PmemFuse extends FuseStubFS {
     @Override
     public int chown(String path, long uid, long gid) {
         return Guard.run("chown", path, () -> {
-            fs.chown(fs.resolve(path), (int) uid, (int) gid);
+            long ino = fs.resolve(path);
+            caller().dropSetIdBits(fs, ino);
+            fs.chown(ino, (int) uid, (int) gid);
             return 0;
         });
     }
@@ -227,7 +233,9 @@ public final class PmemFuse extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         return Guard.run("truncate", path, () -> {
-            fs.truncate(fs.resolve(path), size);
+            long ino = fs.resolve(path);
+            fs.truncate(ino, size);
+            caller().dropSetIdBits(fs, ino);
             return 0;
         });
     }
@@ -236,11 +244,13 @@ public final class PmemFuse extends FuseStubFS {
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
         return Guard.run("ftruncate", path, () -> {
             FileHandle h = handleOrNull(fi);
+            long ino = h != null ? h.ino() : fs.resolve(path);
             if (h != null) {
                 h.truncate(size);
             } else {
-                fs.truncate(fs.resolve(path), size);
+                fs.truncate(ino, size);
             }
+            caller().dropSetIdBits(fs, ino);
             return 0;
         });
     }
@@ -335,10 +345,7 @@ public final class PmemFuse extends FuseStubFS {
     @Override
     public int mknod(String path, @mode_t long mode, long rdev) {
         return Guard.run("mknod", path, () -> {
-            if ((mode & S_IFMT) != S_IFREG) {
-                throw new FsException(Errno.EPERM, "only regular files can be created with mknod");
-            }
-            fs.create(parent(path), nameOf(path), (int) mode, caller(false), caller(true));
+            fs.mknod(parent(path), nameOf(path), (int) mode, rdev, caller(false), caller(true));
             return 0;
         });
     }
@@ -410,7 +417,27 @@ public final class PmemFuse extends FuseStubFS {
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return Guard.run("write", path, () -> {
             int n = (int) size;
-            return handle(fi).write(offset, MemorySegment.ofAddress(buf.address()).reinterpret(n), n);
+            FileHandle h = handle(fi);
+            int done = h.write(offset, MemorySegment.ofAddress(buf.address()).reinterpret(n), n);
+            caller().dropSetIdBits(fs, h.ino());
+            return done;
+        });
+    }
+
+    /**
+     * fallocate(2): modes 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE and ZERO_RANGE; others EOPNOTSUPP.
+     * (libfuse 2's high-level table has no lseek and no copy_file_range: SEEK_DATA/SEEK_HOLE
+     * are answered by the kernel from the size alone, and copy_file_range falls back to
+     * read and write in the kernel.)
+     */
+    @Override
+    public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
+        return Guard.run("fallocate", path, () -> {
+            FileHandle h = handleOrNull(fi);
+            long ino = h != null ? h.ino() : fs.resolve(path);
+            fs.fallocate(ino, mode, off, length);
+            caller().dropSetIdBits(fs, ino);
+            return 0;
         });
     }
 
