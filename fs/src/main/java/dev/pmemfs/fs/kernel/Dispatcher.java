@@ -29,7 +29,6 @@ import java.time.Instant;
 final class Dispatcher {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    private static final int S_IFMT = 0170000, S_IFREG = 0100000;
     private static final long SA_VALID = off(SETATTR_IN, "valid"), SA_FH = off(SETATTR_IN, "fh"),
             SA_SIZE = off(SETATTR_IN, "size"), SA_ATIME = off(SETATTR_IN, "atime"), SA_MTIME = off(SETATTR_IN, "mtime"),
             SA_ATIMENS = off(SETATTR_IN, "atimensec"), SA_MTIMENS = off(SETATTR_IN, "mtimensec"),
@@ -193,7 +192,7 @@ final class Dispatcher {
         long ino = in.nodeid;
         int valid = in.u32(SA_VALID);
         if ((valid & FATTR_KILL_SUIDGID) != 0) {
-            killPriv(ino);
+            fs.killPriv(ino); // FUSE_HANDLE_KILLPRIV_V2: the kernel leaves this to us
         }
         if ((valid & FATTR_MODE) != 0) {
             fs.chmod(ino, in.u32(SA_MODE));
@@ -224,20 +223,13 @@ final class Dispatcher {
         return (valid & now) != 0 ? Instant.now() : Instant.ofEpochSecond(sec, nsec & 0xffffffffL);
     }
 
-    /** FUSE_HANDLE_KILLPRIV_V2: the kernel asks us to drop set-user/group-ID bits; only files that have them pay. */
-    private void killPriv(long ino) {
-        if ((fs.getattr(ino).mode() & 06000) != 0) {
-            fs.killPriv(ino);
-        }
-    }
-
+    /**
+     * MKNOD of any type. The kernel's {@code rdev} is {@code new_encode_dev}, equal to the low
+     * 32 bits of glibc's {@code makedev} (the core's encoding) for majors below 4096.
+     */
     private long mknod(Request in, MemorySegment p) {
-        int mode = in.u32(0);
         String name = in.name(MKNOD_IN.byteSize());
-        long ino = (mode & S_IFMT) == S_IFREG
-                ? fs.create(in.nodeid, name, mode, in.uid, in.gid)
-                : fs.mknod(in.nodeid, name, mode, in.u32(4) & 0xffffffffL, in.uid, in.gid);
-        return entry(p, ino);
+        return entry(p, fs.mknod(in.nodeid, name, in.u32(0), in.u32(4) & 0xffffffffL, in.uid, in.gid));
     }
 
     private long rename(Request in, long newDir, long namesAt, int flags) {
@@ -275,7 +267,7 @@ final class Dispatcher {
         int size = in.u32(RW_SIZE);
         FileHandle h = files.get(in.u64(RW_FH));
         if ((in.u32(W_FLAGS) & WRITE_KILL_SUIDGID) != 0) {
-            killPriv(h.ino());
+            fs.killPriv(h.ino());
         }
         int n = h.write(in.u64(RW_OFFSET), in.bytes(WRITE_IN.byteSize(), size), size);
         p.set(U32, 0, n);
