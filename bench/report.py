@@ -18,13 +18,14 @@ import shutil
 import subprocess
 import sys
 
-TARGETS = ["tmpfs", "ramfs-c", "noop-c", "noop-java", "noop-kernel", "pmemfs-cached", "pmemfs-dax",
+TARGETS = ["tmpfs", "ramfs-c", "noop-c", "noop-c-hl", "noop-java", "noop-kernel", "pmemfs-cached", "pmemfs-dax",
            "pmemfs-kernel-cached", "pmemfs-kernel-dax"]
 LABELS = {"tmpfs": "tmpfs", "ramfs-c": "C RAM fs (libfuse3)", "noop-c": "C no-op (libfuse3)",
+          "noop-c-hl": "C no-op (libfuse3 high-level)",
           "noop-java": "Java no-op (jnr-fuse)", "noop-kernel": "Java no-op (kernel)",
           "pmemfs-cached": "pmemfs cached (jnr-fuse)", "pmemfs-dax": "pmemfs DAX (jnr-fuse)",
           "pmemfs-kernel-cached": "pmemfs cached (kernel)", "pmemfs-kernel-dax": "pmemfs DAX (kernel)"}
-SHORT = {"tmpfs": "tmpfs", "ramfs-c": "C RAM", "noop-c": "C no-op", "noop-java": "J no-op jnr",
+SHORT = {"tmpfs": "tmpfs", "ramfs-c": "C RAM", "noop-c": "C no-op", "noop-c-hl": "C no-op hl", "noop-java": "J no-op jnr",
          "noop-kernel": "J no-op kern", "pmemfs-cached": "cached jnr", "pmemfs-dax": "DAX jnr",
          "pmemfs-kernel-cached": "cached kern", "pmemfs-kernel-dax": "DAX kern"}
 BASE = "ramfs-c"
@@ -323,10 +324,13 @@ def main(out):
     mode = "quick (`make bench QUICK=1`)" if run.get("quick") else "full (`make bench`)"
     per_target = ", ".join("%s %s s" % (t, metas[t].get("seconds", "?")) for t in ran)
     md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s ({per_target}).")
-    md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} s per timed job "
+    md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} (s unless marked) per timed job "
               f"(+{run.get('ramp')} s ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
               f"{run.get('nrfiles')} files per job for the metadata jobs, hot overwrite "
               f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB. ioengine=psync.")
+    md.append(f"Load average (1, 5, 15 min) at the start: {run.get('load_start', '?')}, at the end: "
+              f"{run.get('load_end', '?')}, on {os.cpu_count()} CPUs: above the CPU count, other work shared "
+              "the machine and the figures are noisy.")
     md.append("")
     md.append(f"CPU placement ({os.cpu_count()} CPUs): the 4 KiB jobs ({run.get('pin_jobs', '?')}) ran once per "
               f"placement: **same CPU** = fio ({run.get('pin_numjobs', '?')} job) and every thread of the "
@@ -431,7 +435,11 @@ def main(out):
         md.append(f"- **{LABELS[t]}**: mounted as `{m.get('mount', '?')}`, direct={m.get('direct')}"
                   f"{'' if m.get('direct') else ' (O_DIRECT refused: buffered I/O)'}{req}")
     cmw = run.get("c_max_write", "?")
-    md.append(f"- FUSE options: C RAM fs and C no-op `-o {run.get('fuse_opts_c')}` with max_write {cmw} set in init "
+    md.append("- The C RAM fs and the C no-op are one source (`noop-c/ramfs.c`, libfuse 3's low-level API, "
+              "multi-threaded loop); the no-op discards writes and reads zeros, so the gap between the two is "
+              "what keeping the data costs. The high-level no-op (`noop-c/noopfs.c`, target noop-c-hl) is the "
+              "twin of the Java no-op on jnr-fuse.")
+    md.append(f"- FUSE options: C targets `-o {run.get('fuse_opts_c')}` with max_write {cmw} set in init "
               f"(libfuse 3.14 then answers max_pages = max_write / 4 KiB, which also caps reads); "
               f"Java no-op on jnr-fuse `-o {run.get('fuse_opts_java')}` (libfuse 2: 128 KiB at most). "
               f"pmemfs: cache {run.get('pmemfs_cache_size')}, region {run.get('pmemfs_region_size')}, "

@@ -2,22 +2,23 @@
 # bench/run.sh: runs the fio suite in bench/jobs against each target, side by side, and
 # writes bench/out/report.md with PNG plots (via bench/report.py).
 #
-# Targets (README.md): tmpfs (kernel, no FUSE); ramfs-c (a RAM filesystem on libfuse 3,
-# the baseline of every ratio); noop-c (libfuse 3 no-op: the protocol cost); noop-java
-# (jnr-fuse no-op: what that binding costs); pmemfs-cached and pmemfs-dax (bin/pmemfs on the
+# Targets (README.md): tmpfs (kernel, no FUSE); ramfs-c (a RAM filesystem on libfuse 3's
+# low-level API, the baseline of every ratio); noop-c (the same, discarding: the protocol
+# cost); noop-c-hl (libfuse 3 high-level no-op, not run by default); noop-java (jnr-fuse
+# no-op: what that binding costs); pmemfs-cached and pmemfs-dax (bin/pmemfs on the
 # jnr-fuse frontend); pmemfs-kernel-cached and pmemfs-kernel-dax (`--frontend=kernel`, the
 # /dev/fuse frontend of issue 10) and noop-kernel (a Java no-op on that frontend: a hook,
 # NOOP_KERNEL_CMD). A target that cannot be mounted is skipped with one line saying why.
 #
 # CPU placement: on a 2-core machine 4 KiB IOPS depend mostly on whether fio and the FUSE
 # server share a CPU, so the 4 KiB jobs (PIN_JOBS) run once per PLACEMENTS entry:
-#   same  = fio (PIN_NUMJOBS jobs) and every thread of the server on CPU FIO_CPU;
+#   same  = fio (PIN_NUMJOBS jobs, default 1) and every thread of the server on CPU FIO_CPU;
 #   split = fio on FIO_CPU, the server on SERVER_CPU;
 #   free  = no pinning, NUMJOBS fio jobs (the scheduler decides).
 # The other jobs run unpinned. Every target gets the same treatment (tmpfs: fio only).
 #
-# Usage: bench/run.sh            (full: about 90 s per target)
-#        QUICK=1 bench/run.sh    (about 20 s per target)
+# Usage: bench/run.sh            (full: about 90 s per target; pinned: all 4 KiB jobs, 3 ways)
+#        QUICK=1 bench/run.sh    (about 15-35 s per target; pinned: rand read/write, 2 ways)
 # Environment: TARGETS="tmpfs ramfs-c ..." (subset/order), JOBS="seqwrite randread ..."
 #   (subset of job names), PLACEMENTS, OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE,
 #   PMEMFS_REGION (default /dev/shm/pmemfs-bench.region), PMEMFS_REGION_SIZE,
@@ -38,13 +39,14 @@ TARGETS=${TARGETS:-"tmpfs ramfs-c noop-c noop-java pmemfs-cached pmemfs-dax pmem
 JOBS=${JOBS:-}
 
 if [ "$QUICK" = 1 ]; then
-  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
+  # A smoke test: fio's own start and stop (about 0.7 s a run) dominate, so fewer runs.
+  : "${RUNTIME:=500ms}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
-  : "${PLACEMENTS:=same split}"
+  : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
   : "${RUNTIME:=4}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
-  : "${PLACEMENTS:=same split free}"
+  : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
 : "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
 : "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=2G}"
@@ -53,7 +55,7 @@ fi
 # 1 MiB requests for the libfuse 3 targets (libfuse derives max_pages 256 from it), as the
 # kernel frontend of pmemfs negotiates; jnr-fuse (libfuse 2) stays capped at 128 KiB.
 : "${C_MAX_WRITE:=1048576}"
-: "${PIN_JOBS:=randread randwrite randrw fsync}" "${PIN_NUMJOBS:=1}" "${FIO_CPU:=0}" "${SERVER_CPU:=1}"
+: "${PIN_NUMJOBS:=1}" "${FIO_CPU:=0}" "${SERVER_CPU:=1}"
 ALL_CPUS=0-$(($(nproc) - 1))
 export RUNTIME RAMP SIZE WAL_SIZE NRFILES HOT_LOOPS HOT_MAX_RUNTIME META_MAX_RUNTIME NUMJOBS
 export HOT_HALF=$((HOT_SIZE_MB / 2))m HOT_IO=$((HOT_SIZE_MB / 2 * HOT_LOOPS))m
@@ -162,8 +164,12 @@ mount_target() {
       mount -t tmpfs -o "size=$TMPFS_SIZE" bench-tmpfs "$mnt" || { echo "mount -t tmpfs failed"; return 1; }
       KINDS[$mnt]=tmpfs ;;
     noop-c)
-      [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs)"; return 1; }
+      [ -x "$BUILD/noop-c/noopfs-ll" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs-ll)"; return 1; }
       # setsid: a Ctrl-C on the terminal goes to run.sh, whose trap unmounts in order.
+      RAMFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/noopfs-ll" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    noop-c-hl)
+      [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c-hl not built ($BUILD/noop-c/noopfs)"; return 1; }
       NOOPFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
     ramfs-c)
@@ -260,7 +266,7 @@ for d, _, fs in os.walk(sys.argv[1]):
   js=$SECONDS
   # In the background + wait, so that a signal runs the trap at once (bash defers traps
   # while a foreground child runs); timeout forwards the INT the trap sends to fio.
-  NUMJOBS=$nj timeout --signal=INT --kill-after=10 $((RUNTIME + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
+  NUMJOBS=$nj timeout --signal=INT --kill-after=10 $((${RUNTIME//[!0-9]/} + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
     "${pin[@]}" fio --output-format=json --output="$RAW/$name/$key.json" "$f" 2>"$RAW/$name/$key.err" &
   FIO_PID=$!
   wait "$FIO_PID"
@@ -314,7 +320,8 @@ run_target() {
 }
 
 main() {
-  local t0=$SECONDS
+  local t0=$SECONDS load0
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
   rm -rf "$RAW"; mkdir -p "$RAW"
   command -v fio >/dev/null || { log "fio is missing (make bench installs it)"; exit 1; }
   log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime ${RUNTIME}s per timed job"
@@ -323,14 +330,14 @@ main() {
   for t in $TARGETS; do run_target "$t"; done
   cat >"$RAW/run.json" <<EOF
 {"quick": $([ "$QUICK" = 1 ] && echo true || echo false), "seconds": $((SECONDS - t0)),
- "runtime": $RUNTIME, "ramp": $RAMP, "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE",
+ "runtime": "$RUNTIME", "ramp": "$RAMP", "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE",
  "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
  "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA", "c_max_write": $C_MAX_WRITE,
  "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "pin_numjobs": $PIN_NUMJOBS,
  "fio_cpu": "$FIO_CPU", "server_cpu": "$SERVER_CPU", "all_cpus": "$ALL_CPUS",
  "pmemfs_frontends": "$FRONTENDS", "pmemfs_mount_opts": "${PMEMFS_MOUNT_OPTS:-}",
  "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",
- "targets": "$TARGETS"}
+ "targets": "$TARGETS", "load_start": "$load0", "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOF
   python3 "$HERE/report.py" "$OUT" || log "report.py failed"
   log "finished in $((SECONDS - t0)) s: $OUT/report.md"

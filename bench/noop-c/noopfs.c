@@ -1,10 +1,11 @@
 /*
- * noopfs: a no-op FUSE filesystem on libfuse 3, the "FUSE limit" baseline of `make bench`.
+ * noopfs: a no-op FUSE filesystem on libfuse 3's high-level API (bench target noop-c-hl, not
+ * run by default; the default no-op, noop-c, is ramfs.c built with -DDISCARD).
  *
  * One flat directory. Files keep a mode, a size and three timestamps, but no data: writes
  * are discarded (only the size grows), reads return zeros up to the file size. That is the
  * least work that keeps fio, cp and dd correct, so the figures measured on it are what the
- * kernel FUSE transport plus libfuse cost on this machine.
+ * kernel FUSE transport plus libfuse's high-level (path-based) layer cost on this machine.
  *
  * It is the twin of bench/noop-java (same semantics, same callbacks, path-based high-level
  * API, multi-threaded loop), so the gap between the two is what the Java binding costs.

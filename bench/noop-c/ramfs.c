@@ -10,6 +10,10 @@
  * Why the low-level API: it speaks in inode numbers, as the kernel does and as pmemfs's
  * /dev/fuse frontend does, with no path resolution under a global lock in between.
  *
+ * Built with -DDISCARD (the `noopfs-ll` binary) it keeps no data: writes only move the
+ * size, reads reply zeros from one static buffer. Same code otherwise, so the gap between
+ * the two is what keeping the data costs, and the discarding one is the pure protocol cost.
+ *
  * Requests are as large as libfuse 3.14 allows: max_write 1 MiB (RAMFS_MAX_WRITE) in init,
  * from which libfuse derives max_pages (256 pages of 4 KiB), the kernel's cap for reads
  * too. At unmount it prints the largest read and write it was sent, so the bench can
@@ -42,6 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef DISCARD
+#define NAME "noopfs-ll"
+#else
+#define NAME "ramfs"
+#endif
 #define NBUCKETS (1u << 16)
 #define CHUNK_SHIFT 16
 #define CHUNK ((size_t)1 << CHUNK_SHIFT)
@@ -170,8 +179,8 @@ static void rf_init(void *userdata, struct fuse_conn_info *conn)
 static void rf_destroy(void *userdata)
 {
 	(void)userdata;
-	fprintf(stderr, "ramfs: largest read %zu bytes, largest write %zu bytes, max_write %u, protocol %u.%u\n",
-		largest_read, largest_write, max_write, proto_major, proto_minor);
+	fprintf(stderr, "%s: largest read %zu bytes, largest write %zu bytes, max_write %u, protocol %u.%u\n",
+		NAME, largest_read, largest_write, max_write, proto_major, proto_minor);
 }
 
 static void rf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -421,6 +430,10 @@ static void rf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	note_max(&largest_write, size);
 	pthread_rwlock_wrlock(&n->lock);
 	size_t done = 0;
+#ifdef DISCARD
+	(void)buf;
+	done = size;
+#endif
 	while (done < size) {
 		int64_t pos = off + (int64_t)done;
 		size_t c = pos >> CHUNK_SHIFT, in = pos & (CHUNK - 1);
