@@ -124,8 +124,10 @@ on_signal() {
 trap cleanup EXIT
 trap on_signal INT TERM HUP
 
-pmemfs_ok() {
-  [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1
+PMEMFS_OK=
+pmemfs_ok() {  # true when bin/pmemfs runs (checked once: a JVM start)
+  [ -z "$PMEMFS_OK" ] && { [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1 && PMEMFS_OK=1 || PMEMFS_OK=0; }
+  [ "$PMEMFS_OK" = 1 ]
 }
 
 FRONTENDS=unknown
@@ -324,7 +326,7 @@ main() {
   load0=$(cut -d' ' -f1-3 /proc/loadavg)
   rm -rf "$RAW"; mkdir -p "$RAW"
   command -v fio >/dev/null || { log "fio is missing (make bench installs it)"; exit 1; }
-  log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime ${RUNTIME}s per timed job"
+  log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime $RUNTIME (s unless marked) per timed job; pinned: $PIN_JOBS ($PLACEMENTS)"
   [[ " $TARGETS " == *" pmemfs-"* ]] && pmemfs_ok && pmemfs_frontends >/dev/null
   local t
   for t in $TARGETS; do run_target "$t"; done
