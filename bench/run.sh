@@ -21,7 +21,7 @@
 #        QUICK=1 bench/run.sh    (about 15-35 s per target; pinned: rand read/write, 2 ways)
 # Environment: TARGETS="tmpfs ramfs-c ..." (subset/order), JOBS="seqwrite randread ..."
 #   (subset of job names), PLACEMENTS, OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE,
-#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.region), PMEMFS_REGION_SIZE,
+#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.XXXXXX.region, one per run), PMEMFS_REGION_SIZE,
 #   PMEMFS_CACHE_SIZE, PMEMFS_MOUNT_OPTS, NOOP_KERNEL_CMD. The binaries must be built
 #   (make bench does it).
 #
@@ -49,7 +49,7 @@ else
   : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
 : "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
-: "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=2G}"
+: "${PMEMFS_CACHE_SIZE:=2G}"
 : "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount}"
 : "${FUSE_OPTS_C:=auto_unmount}"
 # 1 MiB requests for the libfuse 3 targets (libfuse derives max_pages 256 from it), as the
@@ -62,6 +62,8 @@ export HOT_HALF=$((HOT_SIZE_MB / 2))m HOT_IO=$((HOT_SIZE_MB / 2 * HOT_LOOPS))m
 
 FUSERMOUNT=$(command -v fusermount3 || command -v fusermount || echo fusermount)
 WORK=$(mktemp -d /tmp/pmemfs-bench.XXXXXX)
+# One region per run, so that two benches on one machine never format each other's region.
+: "${PMEMFS_REGION:=/dev/shm/$(basename "$WORK").region}"
 MOUNTS=()      # mount points this script mounted
 REGION_MADE=   # set once this script ran pmemfs mkfs on PMEMFS_REGION
 declare -A PIDS KINDS

@@ -144,14 +144,19 @@ static void stat_of(fuse_ino_t ino, struct stat *st)
 	pthread_rwlock_unlock(&n->lock);
 }
 
+static void entry_of(struct inode *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = (uintptr_t)n;
+	e->generation = 1;
+	e->attr_timeout = e->entry_timeout = timeout;
+	stat_of(e->ino, &e->attr);
+}
+
 static void reply_entry(fuse_req_t req, struct inode *n)
 {
 	struct fuse_entry_param e;
-	memset(&e, 0, sizeof e);
-	e.ino = (uintptr_t)n;
-	e.generation = 1;
-	e.attr_timeout = e.entry_timeout = timeout;
-	stat_of(e.ino, &e.attr);
+	entry_of(n, &e);
 	fuse_reply_entry(req, &e);
 }
 
@@ -333,11 +338,7 @@ static void rf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	struct fuse_entry_param e;
-	memset(&e, 0, sizeof e);
-	e.ino = (uintptr_t)n;
-	e.generation = 1;
-	e.attr_timeout = e.entry_timeout = timeout;
-	stat_of(e.ino, &e.attr);
+	entry_of(n, &e);
 	fuse_reply_create(req, &e, fi);
 }
 
