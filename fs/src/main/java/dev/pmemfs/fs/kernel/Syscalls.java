@@ -12,8 +12,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The system calls the kernel frontend makes, as FFM downcalls that capture errno: open, read,
- * write, writev and ioctl on {@code /dev/fuse}, and socketpair, recvmsg, posix_spawnp and
- * waitpid for mounting through fusermount3.
+ * write and ioctl on {@code /dev/fuse}, and socketpair, recvmsg, posix_spawnp and waitpid for
+ * mounting through fusermount3.
  *
  * <p>Each call returns its result, or {@code -errno} on failure, like the raw system call, so
  * the hot path allocates nothing. The errno capture area is per thread. Thread-safe.
@@ -40,7 +40,6 @@ final class Syscalls {
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT), -1);
     private static final MethodHandle READ = handle("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
-    private static final MethodHandle WRITEV = handle("writev", FunctionDescriptor.of(LONG, INT, ADDR, INT), -1);
     private static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(INT, INT, LONG, ADDR), 2);
     private static final MethodHandle SOCKETPAIR = handle("socketpair", FunctionDescriptor.of(INT, INT, INT, INT, ADDR), -1);
     private static final MethodHandle RECVMSG = handle("recvmsg", FunctionDescriptor.of(LONG, INT, ADDR, INT), -1);
@@ -107,16 +106,6 @@ final class Syscalls {
             return result((long) WRITE.invokeExact(st, fd, buf, n), st);
         } catch (Throwable t) {
             throw broken("write", t);
-        }
-    }
-
-    /** writev(2); {@code iov} holds {@code count} {@code struct iovec} (base, length). */
-    static long writev(int fd, MemorySegment iov, int count) {
-        MemorySegment st = STATE.get();
-        try {
-            return result((long) WRITEV.invokeExact(st, fd, iov, count), st);
-        } catch (Throwable t) {
-            throw broken("writev", t);
         }
     }
 
