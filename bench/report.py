@@ -349,7 +349,7 @@ def main(out):
         md.append("")
 
     # Summary: ratios to the C RAM filesystem
-    md += [f"## Ratio to the C RAM filesystem ({base_label})", ""]
+    md += [f"## Ratio to the C RAM filesystem ({BASE})", ""]
     if BASE not in ran:
         md.append(f"{base_label} did not run, so there are no ratios (see the skipped targets).")
     others = [t for t in ran if t != BASE]
