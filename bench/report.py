@@ -322,15 +322,17 @@ def main(out):
 
     md = ["# pmemfs bench report", ""]
     mode = "quick (`make bench QUICK=1`)" if run.get("quick") else "full (`make bench`)"
-    per_target = ", ".join("%s %s s" % (t, metas[t].get("seconds", "?")) for t in ran)
+    per_target = ", ".join("%s %s s (load %s)" % (t, metas[t].get("seconds", "?"), metas[t].get("load", "?")) for t in ran)
     md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s ({per_target}).")
     md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} (s unless marked) per timed job "
-              f"(+{run.get('ramp')} s ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
+              f"(+{run.get('ramp')} ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
               f"{run.get('nrfiles')} files per job for the metadata jobs, hot overwrite "
-              f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB. ioengine=psync.")
+              f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB (at most {run.get('hot_max_runtime', '?')} s "
+              f"on pmemfs, {run.get('hot_others_runtime', '?')} s elsewhere, where only its rate counts). ioengine=psync.")
     md.append(f"Load average (1, 5, 15 min) at the start: {run.get('load_start', '?')}, at the end: "
               f"{run.get('load_end', '?')}, on {os.cpu_count()} CPUs: above the CPU count, other work shared "
-              "the machine and the figures are noisy.")
+              "the machine and the figures are noisy. Targets run one after the other, so a ratio also "
+              "carries any change of load between them (the 1-minute load per target is in the line above).")
     md.append("")
     md.append(f"CPU placement ({os.cpu_count()} CPUs): the 4 KiB jobs ({run.get('pin_jobs', '?')}) ran once per "
               f"placement: **same CPU** = fio ({run.get('pin_numjobs', '?')} job) and every thread of the "
@@ -347,7 +349,7 @@ def main(out):
         md.append("")
 
     # Summary: ratios to the C RAM filesystem
-    md += [f"## Ratio to the C RAM filesystem ({base_label})", ""]
+    md += [f"## Ratio to the C RAM filesystem ({BASE})", ""]
     if BASE not in ran:
         md.append(f"{base_label} did not run, so there are no ratios (see the skipped targets).")
     others = [t for t in ran if t != BASE]
