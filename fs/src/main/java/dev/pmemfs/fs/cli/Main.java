@@ -3,6 +3,7 @@ package dev.pmemfs.fs.cli;
 import dev.pmemfs.device.RegionException;
 import dev.pmemfs.fs.core.Format;
 import dev.pmemfs.fs.core.FsException;
+import dev.pmemfs.fs.kernel.KernelMount;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,7 @@ public final class Main implements Runnable {
             case RegionException e -> e.getMessage();
             case Format.BadRegionException e -> e.getMessage();
             case FsException e -> e.getMessage();
+            case KernelMount.Failure e -> e.getMessage();
             default -> null;
         };
     }

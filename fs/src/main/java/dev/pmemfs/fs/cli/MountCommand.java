@@ -7,6 +7,8 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.MountOptions;
 import dev.pmemfs.fs.fuse.FuseDaemon;
 import dev.pmemfs.fs.fuse.Fusermount;
+import dev.pmemfs.fs.kernel.KernelMount;
+import dev.pmemfs.fs.kernel.KernelOptions;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -49,7 +51,11 @@ final class MountCommand implements Callable<Integer> {
             description = "Age at which a dirty page is written back (default 30s).")
     Duration writebackDelay;
 
-    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=.")
+    @Option(names = "--frontend", paramLabel = "kernel|jnr-fuse",
+            description = "FUSE frontend: kernel (/dev/fuse directly, the default) or jnr-fuse (libfuse 2).")
+    String frontend;
+
+    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, frontend=, workers=.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "--background", description = "Detach once mounted; the daemon logs to /run/pmemfs/.")
@@ -85,7 +91,13 @@ final class MountCommand implements Callable<Integer> {
                 r.close();
                 throw e;
             }
-            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions).run();
+            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions, chosenFrontend,
+                    kernelOptions).run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (KernelMount.Failure e) {
+            String said = capture.stopFailed();
+            throw new CliException(e.getMessage() + (said.isEmpty() ? "" : ": " + said));
         } catch (FuseException e) {
             String said = capture.stopFailed();
             throw new CliException("cannot mount " + reg + " at " + mnt + ": "
@@ -100,10 +112,16 @@ final class MountCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Set by {@link #options}: the frontend and, for the kernel one, its options. */
+    private FuseDaemon.Frontend chosenFrontend = FuseDaemon.Frontend.KERNEL;
+    private KernelOptions kernelOptions = KernelOptions.defaults();
+
     /** The core's options from the flags and the pmemfs words of -o; the rest lands in {@code fuse}. */
     MountOptions options(List<String> fuse) {
         MountOptions mo = MountOptions.defaults();
         String daxWord = dax;
+        String frontendWord = frontend;
+        String workers = null;
         Long cache = cacheSize;
         Duration delay = writebackDelay;
         for (String group : options) {
@@ -114,6 +132,8 @@ final class MountCommand implements Callable<Integer> {
                     case "dax" -> daxWord = value;
                     case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
                     case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
+                    case "frontend" -> frontendWord = value;
+                    case "workers" -> workers = value;
                     case "" -> { }
                     default -> {
                         if (!DROPPED.contains(key) && !key.startsWith("x-")) {
@@ -129,6 +149,17 @@ final class MountCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
+        }
+        try {
+            if (frontendWord != null) {
+                chosenFrontend = FuseDaemon.Frontend.parse(frontendWord);
+            }
+            if (workers != null) {
+                kernelOptions = kernelOptions.withWorkers(Integer.parseInt(workers));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    e instanceof NumberFormatException ? "workers must be a number, not '" + workers + "'" : e.getMessage());
         }
         if (cache != null) {
             if (cache < (1L << 20)) {

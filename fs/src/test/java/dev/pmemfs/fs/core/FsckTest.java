@@ -313,6 +313,51 @@ final class FsckTest {
     }
 
     @Test
+    void check_deviceNumberOnRegularFile_reportedAndRepaired() {
+        InodeRecord r = inode(file);
+        r.rdev = 0x0801;
+        putInode(file, r);
+        Fsck.Report found = check(false);
+        assertEquals(List.of("inode " + file + ": device number 2049 on a file that is not a device"), found.problems());
+        assertRepairedThenClean(found);
+        assertEquals(0, inode(file).rdev);
+    }
+
+    @Test
+    void check_unknownFileType_reportedAndRepaired() {
+        InodeRecord r = inode(file);
+        r.mode = 0070644;
+        putInode(file, r);
+        Fsck.Report found = check(false);
+        assertTrue(mentions(found, "inode " + file + ": bad file type 070000"), found.problems().toString());
+        assertRepairedThenClean(found);
+    }
+
+    @Test
+    void check_specialFiles_cleanAndTheirDefectsFound() {
+        long fifo;
+        long chr;
+        try (FileSystem fs = FileSystem.mount(region, MountOptions.defaults())) {
+            fifo = fs.mknod(FileSystem.ROOT, "fifo", 0010644, 0, 0, 0);
+            chr = fs.mknod(dir, "null", 0020666, (1 << 8) | 3, 0, 0);
+            fs.mknod(sub, "sock", 0140755, 0, 0, 0);
+            fs.mknod(sub, "sda", 0060660, (8 << 8) | 0, 0, 0);
+        }
+        assertEquals(List.of(), check(false).problems());
+        assertEquals((1 << 8) | 3, inode(chr).rdev);
+        InodeRecord r = inode(fifo);
+        r.rdev = 7;
+        r.size = 5;
+        putInode(fifo, r);
+        Fsck.Report found = check(false);
+        assertTrue(mentions(found, "inode " + fifo + ": device number 7 on a file that is not a device"), found.problems().toString());
+        assertTrue(mentions(found, "special file inode " + fifo + ": size 5"), found.problems().toString());
+        assertRepairedThenClean(found);
+        assertEquals(0, inode(fifo).rdev);
+        assertEquals((1 << 8) | 3, inode(chr).rdev, "a device keeps its number");
+    }
+
+    @Test
     void check_badEntryTypeAndDuplicateName_reportedAndRepaired() {
         long b = inode(FileSystem.ROOT).direct[0];
         List<DirBlock.Entry> entries = new ArrayList<>();

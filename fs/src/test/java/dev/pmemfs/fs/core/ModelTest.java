@@ -60,7 +60,8 @@ final class ModelTest {
             ModelTest::mkdir, ModelTest::mkdir, ModelTest::create, ModelTest::create,
             ModelTest::write, ModelTest::write, ModelTest::truncate, ModelTest::unlink,
             ModelTest::rmdir, ModelTest::rename, ModelTest::renameOverExisting,
-            ModelTest::renameWithFlags, ModelTest::link, ModelTest::symlink);
+            ModelTest::renameWithFlags, ModelTest::link, ModelTest::symlink,
+            ModelTest::mknod, ModelTest::fallocate, ModelTest::fallocate, ModelTest::chown, ModelTest::chmod);
 
     static Stream<Arguments> runs() {
         List<Arguments> out = new ArrayList<>();
@@ -199,6 +200,9 @@ final class ModelTest {
     /** pwrite at a random offset; on a directory the core's own EISDIR is compared. */
     private static Outcome write(Step s) {
         String p = s.path();
+        if (special(s, p)) {
+            return new Outcome("write " + p + ": skipped, a special file", 0, 0);
+        }
         Random rnd = s.rnd();
         long pos = rnd.nextInt(4) == 0 ? rnd.nextInt(200_000) : rnd.nextInt(9000);
         byte[] data = FileSystemTest.bytes(1 + rnd.nextInt(rnd.nextBoolean() ? 300 : 20_000), s.step());
@@ -275,6 +279,63 @@ final class ModelTest {
     }
 
     /**
+     * Whether {@code p} is a FIFO, socket or device on the host: never opened, since a device
+     * node on tmpfs opens the real device (and a FIFO would wait for a reader).
+     */
+    private static boolean special(Step s, String p) {
+        HostFs.Stat st = HostFs.lstat(s.host(p));
+        return st.errno() == 0 && !st.isRegular() && st.type() != 0040000 && st.type() != 0120000;
+    }
+
+    private static final int[] SPECIAL = {0010000, 0140000, 0020000, 0060000};
+
+    /** mknod(2) of a FIFO, socket, or a device with a number in the experimental range (never opened). */
+    private static Outcome mknod(Step s) {
+        String p = s.path();
+        Random rnd = s.rnd();
+        int mode = SPECIAL[rnd.nextInt(SPECIAL.length)] | (rnd.nextBoolean() ? 0644 : 0600);
+        long dev = ((240L + rnd.nextInt(15)) << 8) | rnd.nextInt(256);
+        return s.compare(String.format("mknod %s 0%o %x", p, mode, dev), HostFs.mknod(s.host(p), mode, dev),
+                () -> s.fs().mknod(s.parent(p), nameOf(p), mode, dev, 0, 0));
+    }
+
+    private static final int[] FALLOC_MODES = {0, FileSystem.FALLOC_FL_KEEP_SIZE,
+        FileSystem.FALLOC_FL_PUNCH_HOLE | FileSystem.FALLOC_FL_KEEP_SIZE};
+
+    /** fallocate(2) mode 0, KEEP_SIZE or a punched hole (tmpfs has no ZERO_RANGE to compare with). */
+    private static Outcome fallocate(Step s) {
+        String p = s.rnd().nextBoolean() ? s.path() : s.existing(ModelTest::notSymlink);
+        Random rnd = s.rnd();
+        int mode = FALLOC_MODES[rnd.nextInt(FALLOC_MODES.length)];
+        long off = rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : rnd.nextInt(12_000);
+        long len = 1 + rnd.nextInt(rnd.nextBoolean() ? 5000 : 80_000);
+        String what = "fallocate " + p + " mode " + mode + " @" + off + " +" + len;
+        if (special(s, p)) {
+            return new Outcome(what + ": skipped, a special file", 0, 0);
+        }
+        return s.compare(what, HostFs.fallocate(s.host(p), mode, off, len),
+                () -> s.fs().fallocate(s.fs().resolve(p), mode, off, len));
+    }
+
+    /** lchown(2) by root: a non-directory loses set-user-ID, and set-group-ID with group-execute. */
+    private static Outcome chown(Step s) {
+        String p = s.existing(q -> true);
+        int uid = new int[] {-1, 0, 1000}[s.rnd().nextInt(3)];
+        int gid = new int[] {-1, 0, 100}[s.rnd().nextInt(3)];
+        return s.compare("chown " + p + " " + uid + ":" + gid, HostFs.lchown(s.host(p), uid, gid),
+                () -> s.fs().chown(s.fs().resolve(p), uid, gid));
+    }
+
+    private static final int[] MODES = {06755, 04711, 02755, 02745, 0644, 01777, 06777};
+
+    private static Outcome chmod(Step s) {
+        String p = s.existing(ModelTest::notSymlink);
+        int mode = MODES[s.rnd().nextInt(MODES.length)];
+        return s.compare(String.format("chmod %s 0%o", p, mode), HostFs.chmod(s.host(p), mode),
+                () -> s.fs().chmod(s.fs().resolve(p), mode));
+    }
+
+    /**
      * The source directory of a rename, checked as the kernel checks it before it looks at the
      * target's parent: pmemfs is asked for "." in it, and answers ENOTDIR for a file.
      */
@@ -284,7 +345,10 @@ final class ModelTest {
 
     // ---- the trees -----------------------------------------------------------------------------
 
-    /** Compares the whole tree: names, types, permissions, sizes, link counts, contents, targets. */
+    /**
+     * Compares the whole tree: names, types, permissions, owners, sizes, link counts, contents,
+     * targets, and for files and special files st_blocks and st_rdev.
+     */
     private static void compareTree(FileSystem fs, Path host, String after) {
         assertEquals(hostTree(host), coreTree(fs), "tree differs after " + after);
     }
@@ -293,12 +357,15 @@ final class ModelTest {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                Map<String, Object> a = Files.readAttributes(p, "unix:mode,nlink,size", LinkOption.NOFOLLOW_LINKS);
-                String desc = String.format("%o n%d", (Integer) a.get("mode"), (Integer) a.get("nlink"));
+                HostFs.Stat st = HostFs.lstat(p.toString());
+                String desc = String.format("%o n%d %d:%d", st.mode(), st.nlink(), st.uid(), st.gid());
+                if (st.type() != 0040000 && st.type() != 0120000) {
+                    desc += " b" + st.blocks() + " r" + Long.toHexString(st.rdev());
+                }
                 if (Files.isSymbolicLink(p)) {
                     desc += " -> " + Files.readSymbolicLink(p);
                 } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    desc += " s" + a.get("size") + " #" + java.util.Arrays.hashCode(Files.readAllBytes(p));
+                    desc += " s" + st.size() + " #" + java.util.Arrays.hashCode(Files.readAllBytes(p));
                 }
                 out.put("/" + root.relativize(p), desc);
             }
@@ -311,7 +378,7 @@ final class ModelTest {
     private static Map<String, String> coreTree(FileSystem fs) {
         Map<String, String> out = new TreeMap<>();
         Attr root = fs.getattr(FileSystem.ROOT);
-        out.put("/", String.format("%o n%d", root.mode(), root.nlink()));
+        out.put("/", String.format("%o n%d %d:%d", root.mode(), root.nlink(), root.uid(), root.gid()));
         walk(fs, FileSystem.ROOT, "", out);
         return out;
     }
@@ -320,7 +387,10 @@ final class ModelTest {
         for (FileSystem.DirEntry e : fs.readdir(dir)) {
             String p = prefix + "/" + e.name();
             Attr a = fs.getattr(e.ino());
-            String desc = String.format("%o n%d", a.mode(), a.nlink());
+            String desc = String.format("%o n%d %d:%d", a.mode(), a.nlink(), a.uid(), a.gid());
+            if (!a.isDir() && !a.isSymlink()) {
+                desc += " b" + a.blocks() + " r" + Long.toHexString(a.rdev());
+            }
             if (a.isSymlink()) {
                 desc += " -> " + fs.readlink(e.ino());
             } else if (a.isRegular()) {

@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import dev.pmemfs.cache.PageStats;
 import dev.pmemfs.device.Region;
