@@ -360,6 +360,9 @@ final class Dispatcher {
         int outSize = in.u32(IO_OUT_SIZE);
         long dataAt = IOCTL_OUT.byteSize();
         int argSize = Math.max(DaxIoctl.size(cmd), Math.max(inSize, outSize));
+        if (inSize < 0 || outSize < 0 || argSize > p.byteSize() - dataAt) {
+            throw new FsException(Errno.EINVAL, "ioctl sizes in " + inSize + ", out " + outSize);
+        }
         MemorySegment arg = p.asSlice(dataAt, argSize);
         arg.fill((byte) 0);
         MemorySegment.copy(in.bytes(IOCTL_IN.byteSize(), inSize), 0, arg, 0, inSize);
