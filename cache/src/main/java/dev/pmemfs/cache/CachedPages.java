@@ -65,6 +65,8 @@ public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
     private static final int LINE = Region.LINE_SIZE;
     private static final int LINES = PAGE_SIZE / LINE;
+    /** Pages written back per hold of {@code flushLock} by age and watermark write-back: 16 MiB. */
+    private static final int BATCH_PAGES = 4096;
 
     private final Region region;
     private final CacheConfig config;
@@ -80,8 +82,8 @@ public final class CachedPages implements Pages {
      */
     private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
 
-    /** A page and the time it became dirty. */
-    private record DirtyMark(long page, long since) {
+    /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
+    private record DirtyMark(long page, int count, long since) {
     }
     private final AtomicLong dirtyPages = new AtomicLong();
     private final ReentrantLock flushLock = new ReentrantLock();
@@ -133,20 +135,95 @@ public final class CachedPages implements Pages {
     @Override
     public void read(long page, int offsetInPage, MemorySegment dst, long dstOffset, int length) {
         check(page, offsetInPage, length);
+        read(new long[] {page}, 0, offsetInPage, dst, dstOffset, length);
+    }
+
+    @Override
+    public void read(long[] pages, int from, int offsetInFirst, MemorySegment dst, long dstOffset, long length) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, from, n, offsetInFirst);
+        long done = 0;
+        int hit = 0;
+        for (int i = from; i < from + n; i++) {
+            int off = i == from ? offsetInFirst : 0;
+            int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+            while (true) {
+                Page p = lookup(pages[i]);
+                if (p != null) {
+                    hit++;
+                } else {
+                    p = loadForRead(pages[i]);
+                }
+                if (p.read(off, dst, dstOffset + done, chunk)) {
+                    break;
+                }
+                // the page was evicted under us and its memory reused: look again
+            }
+            done += chunk;
+        }
+        hits.add(hit);
+    }
+
+    /** The page in RAM, dirty or clean, or null. */
+    private Page lookup(long page) {
+        Page p = dirty.get(page);
+        return p != null ? p : clean.getIfPresent(page);
+    }
+
+    /**
+     * Pins the range's pages with their read locks, taken in ascending page order (so two such
+     * readers cannot deadlock behind writers queued on their locks), and hands out slices of
+     * them. A page evicted between its lookup and its lock is looked up again.
+     */
+    @Override
+    public void read(long[] pages, int from, int offsetInFirst, long length, SliceReader reader) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, from, n, offsetInFirst);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(pages[from + a], pages[from + b]));
+        Page[] held = new Page[n];
+        long[] stamps = new long[n];
         while (true) {
-            Page p = dirty.get(page);
-            if (p == null) {
-                p = clean.getIfPresent(page);
+            for (int i = 0; i < n; i++) {
+                Page p = lookup(pages[from + i]);
+                held[i] = p != null ? p : loadForRead(pages[from + i]);
             }
-            if (p != null) {
-                hits.increment();
-            } else {
-                p = loadForRead(page);
+            int locked = 0;
+            boolean alive = true;
+            for (; locked < n && alive; locked++) {
+                int i = order[locked];
+                if (locked > 0 && held[i] == held[order[locked - 1]]) {
+                    stamps[i] = 0; // the same page twice: locked once
+                    continue;
+                }
+                stamps[i] = held[i].lockRead();
+                alive = stamps[i] != 0;
             }
-            if (p.read(offsetInPage, dst, dstOffset, length)) {
-                return;
+            try {
+                if (alive) {
+                    MemorySegment[] slices = new MemorySegment[n];
+                    long done = 0;
+                    for (int i = 0; i < n; i++) {
+                        int off = i == 0 ? offsetInFirst : 0;
+                        int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+                        slices[i] = held[i].bytes().asSlice(off, chunk).asReadOnly();
+                        done += chunk;
+                    }
+                    reader.accept(slices, n);
+                    hits.add(n);
+                    return;
+                }
+            } finally {
+                for (int k = 0; k < locked; k++) {
+                    int i = order[k];
+                    if (stamps[i] != 0) {
+                        held[i].unlockRead(stamps[i]);
+                    }
+                }
             }
-            // the page was evicted under us and its memory reused: look again
         }
     }
 
@@ -180,47 +257,99 @@ public final class CachedPages implements Pages {
 
     @Override
     public void write(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
-        store(page, offsetInPage, src, srcOffset, length);
+        check(page, offsetInPage, length);
+        store(new long[] {page}, null, offsetInPage, src, srcOffset, length);
+        userBytes.add(length);
+    }
+
+    @Override
+    public void write(long[] pages, boolean[] fresh, int offsetInFirst, MemorySegment src, long srcOffset, long length) {
+        store(pages, fresh, offsetInFirst, src, srcOffset, length);
         userBytes.add(length);
     }
 
     @Override
     public void zero(long page, int offsetInPage, int length) {
-        store(page, offsetInPage, Page.ZEROS, 0, length);
+        check(page, offsetInPage, length);
+        store(new long[] {page}, null, offsetInPage, Page.ZEROS, 0, length);
     }
 
-    private void store(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
-        check(page, offsetInPage, length);
+    /**
+     * A write of a range as one operation: each page is dirtied under its key lock, the pages
+     * that became dirty are queued for write-back as runs (one mark per run of adjacent pages),
+     * and the cache is resized and the writer throttled once per call, not once per page.
+     */
+    private void store(long[] pages, boolean[] fresh, int offsetInFirst, MemorySegment src, long srcOffset, long length) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, 0, n, offsetInFirst);
         if (closed) {
             throw new IllegalStateException("page cache over " + region.name() + " is closed");
         }
-        boolean whole = offsetInPage == 0 && length == PAGE_SIZE;
+        long now = System.nanoTime();
+        long done = 0;
+        int runStart = -1;
+        int newly = 0;
+        for (int i = 0; i < n; i++) {
+            int off = i == 0 ? offsetInFirst : 0;
+            int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+            boolean dirtied = storePage(pages[i], off, src, srcOffset + done, chunk, fresh != null && fresh[i], now);
+            done += chunk;
+            if (dirtied) {
+                newly++;
+                if (runStart < 0) {
+                    runStart = i;
+                }
+            }
+            boolean runGoesOn = dirtied && i + 1 < n && pages[i + 1] == pages[i] + 1;
+            if (runStart >= 0 && (!dirtied || !runGoesOn)) {
+                int end = dirtied ? i + 1 : i;
+                order.add(new DirtyMark(pages[runStart], end - runStart, now));
+                runStart = -1;
+            }
+        }
+        if (newly > 0) {
+            resize();
+            if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
+                throttle();
+            }
+        }
+    }
+
+    /** Dirties one page with the given bytes, under its key lock; true when it was clean before. */
+    private boolean storePage(long page, int off, MemorySegment src, long srcOffset, int length, boolean fresh, long now) {
+        boolean whole = off == 0 && length == PAGE_SIZE;
         boolean[] newlyDirty = new boolean[1];
         dirty.compute(page, (k, p) -> {
             if (p == null) {
                 p = clean.asMap().remove(k);
                 if (p != null) {
                     hits.increment();
+                    p.compare = !whole && !fresh;
+                } else if (whole || fresh) {
+                    p = newPage(); // a new block or a whole-page write never reads the media
+                    p.compare = false;
                 } else {
-                    p = whole ? newPage() : load(k); // a whole-page write never reads the media
+                    p = load(k);
+                    p.compare = true;
                 }
-                p.dirtySince = System.nanoTime();
-                order.add(new DirtyMark(k, p.dirtySince));
+                p.dirtySince = now;
                 dirtyPages.incrementAndGet();
                 newlyDirty[0] = true;
             } else {
                 hits.increment();
                 p.modifiedAfterStore = true;
+                if (whole || fresh) {
+                    p.compare = false;
+                }
             }
-            p.write(offsetInPage, src, srcOffset, length);
+            if (fresh && !whole) {
+                p.writeFresh(off, src, srcOffset, length);
+            } else {
+                p.write(off, src, srcOffset, length);
+            }
             return p;
         });
-        if (newlyDirty[0]) {
-            resize();
-            if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
-                throttle();
-            }
-        }
+        return newlyDirty[0];
     }
 
     @Override
@@ -311,17 +440,21 @@ public final class CachedPages implements Pages {
         }
     }
 
-    /** Writes back the pages dirty for longer than the write-back delay. */
+    /** Writes back the pages dirty for longer than the write-back delay, a batch per lock hold. */
     void writeBackExpired() {
         long cutoff = System.nanoTime() - config.writebackDelay().toNanos();
-        flushLock.lock();
-        try {
-            long[] old = takeOldest(Integer.MAX_VALUE, cutoff);
-            if (old.length > 0) {
+        while (true) {
+            flushLock.lock();
+            try {
+                long[] old = takeOldest(BATCH_PAGES, cutoff);
+                if (old.length == 0) {
+                    break;
+                }
                 writeBatch(old);
+            } finally {
+                flushLock.unlock();
             }
-        } finally {
-            flushLock.unlock();
+            resize();
         }
         resize();
     }
@@ -332,18 +465,28 @@ public final class CachedPages implements Pages {
         writeBackToLow();
     }
 
+    /**
+     * Writes back the oldest pages down to the low watermark, a batch of at most
+     * {@link #BATCH_PAGES} per hold of {@code flushLock}, so a writer throttled while another
+     * thread writes back waits for one batch, not for the whole descent.
+     */
     private void writeBackToLow() {
-        flushLock.lock();
-        try {
-            long excess;
-            while ((excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes()) > 0) {
-                long[] oldest = takeOldest((int) ((excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
+        long excess;
+        while ((excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes()) > 0) {
+            flushLock.lock();
+            try {
+                excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes(); // another batch may have run
+                if (excess <= 0) {
+                    break;
+                }
+                long[] oldest = takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
                 if (oldest.length == 0 || writeBatch(oldest) == 0) {
                     break;
                 }
+            } finally {
+                flushLock.unlock();
             }
-        } finally {
-            flushLock.unlock();
+            resize();
         }
         resize();
     }
@@ -359,12 +502,15 @@ public final class CachedPages implements Pages {
         DirtyMark m;
         while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
             order.poll();
-            Page p = dirty.get(m.page());
-            if (p != null && p.dirtySince == m.since()) {
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, Math.min(count, out.length * 2));
+            for (int i = 0; i < m.count(); i++) {
+                long page = m.page() + i;
+                Page p = dirty.get(page);
+                if (p != null && p.dirtySince == m.since()) {
+                    if (n == out.length) {
+                        out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
+                    }
+                    out[n++] = page;
                 }
-                out[n++] = m.page();
             }
         }
         return Arrays.copyOf(out, n);
@@ -433,7 +579,7 @@ public final class CachedPages implements Pages {
         dirty.computeIfPresent(page, (k, p) -> {
             if (p != stored || p.modifiedAfterStore) {
                 if (p == stored) {
-                    order.add(new DirtyMark(k, p.dirtySince)); // its mark was taken: queue it again
+                    order.add(new DirtyMark(k, 1, p.dirtySince)); // its mark was taken: queue it again
                 }
                 return p;
             }
@@ -456,9 +602,10 @@ public final class CachedPages implements Pages {
         long base = page * PAGE_SIZE;
         MemorySegment ram = p.bytes();
         p.modifiedAfterStore = false;
-        if (!config.compareLines()) {
+        if (!config.compareLines() || !p.compare) {
             region.write(base, ram, 0, PAGE_SIZE);
             mediaBytes.add(PAGE_SIZE);
+            p.compare = true;
             return;
         }
         MemorySegment media = region.view(base, PAGE_SIZE);
@@ -477,6 +624,7 @@ public final class CachedPages implements Pages {
         linesSkipped.add(LINES - (last - first + 1));
         region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
         mediaBytes.add(length);
+        p.compare = true; // the media now holds these bytes: later partial writes can be compared
     }
 
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */
@@ -504,6 +652,14 @@ public final class CachedPages implements Pages {
     private void check(long page, int offsetInPage, int length) {
         checkPage(page);
         Objects.checkFromIndexSize(offsetInPage, length, PAGE_SIZE);
+    }
+
+    private void checkRange(long[] pages, int from, int n, int offsetInFirst) {
+        Objects.checkIndex(offsetInFirst, PAGE_SIZE);
+        Objects.checkFromIndexSize(from, n, pages.length);
+        for (int i = from; i < from + n; i++) {
+            checkPage(pages[i]);
+        }
     }
 
     private void checkPage(long page) {

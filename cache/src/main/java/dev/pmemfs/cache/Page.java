@@ -30,6 +30,12 @@ final class Page {
     volatile long dirtySince;
     /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
     volatile boolean modifiedAfterStore;
+    /**
+     * Whether comparing with the media can save write-back bytes: true when the bytes started
+     * as a copy of the media (a load, or a page written back before) and have not been rewritten
+     * whole since. A new block's page, or one rewritten whole, is stored without comparison.
+     */
+    volatile boolean compare;
 
     Page(MemorySegment bytes, int slot) {
         this.bytes = bytes;
@@ -70,6 +76,39 @@ final class Page {
             return true;
         } finally {
             lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Takes the read lock for a reader that hands out the bytes themselves (no copy); answers 0,
+     * holding nothing, when the page is dead.
+     */
+    long lockRead() {
+        long stamp = lock.readLock();
+        if (dead) {
+            lock.unlockRead(stamp);
+            return 0;
+        }
+        return stamp;
+    }
+
+    void unlockRead(long stamp) {
+        lock.unlockRead(stamp);
+    }
+
+    /** Writes a new page: {@code length} bytes at {@code offset}, zeros around them. */
+    void writeFresh(int offset, MemorySegment src, long srcOffset, int length) {
+        long stamp = lock.writeLock();
+        try {
+            if (offset > 0) {
+                bytes.asSlice(0, offset).fill((byte) 0);
+            }
+            MemorySegment.copy(src, srcOffset, bytes, offset, length);
+            if (offset + length < Pages.PAGE_SIZE) {
+                bytes.asSlice(offset + length).fill((byte) 0);
+            }
+        } finally {
+            lock.unlockWrite(stamp);
         }
     }
 
