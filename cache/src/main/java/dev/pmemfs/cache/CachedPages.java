@@ -24,23 +24,34 @@ import org.slf4j.LoggerFactory;
  * {@link #sync}, {@link #syncAll}, {@link #close}, when older than the write-back delay, and
  * when dirty bytes pass the high watermark.
  *
- * <p><b>Two sets.</b> Clean pages live in a Caffeine cache bounded by bytes; dirty pages live
- * in a plain concurrent map, {@code dirty}, outside it, so no eviction can ever see a dirty
- * page. A write moves its page from the cache into {@code dirty} inside
- * {@code dirty.compute} for that page; write-back stores the page, persists the batch, and
- * moves the page back into the cache, again inside {@code dirty.compute}. A write racing a
- * write-back of the same page therefore lands either before it (and is written back) or after
- * it (and dirties the page again). Reads look in {@code dirty} first: a clean copy left in the
- * cache by a racing miss is never served while the page is dirty, and write-back replaces it.
+ * <p><b>Three sets.</b> Clean pages live in a Caffeine cache bounded by bytes. Dirty pages live
+ * in a plain concurrent map, {@code held}, outside it, so no eviction can ever see a dirty page.
+ * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
+ * page; write-back stores the page, persists the batch, and then marks it <i>written</i>: clean,
+ * but still in {@code held}, queued in {@link #written}. A written page read a second time
+ * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass a
+ * quarter of the cache. A write racing a write-back of the same page lands either before it
+ * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
+ * that {@code held} holds: every move between them happens under {@code held}'s key lock.
+ *
+ * <p>Why written pages stay out of Caffeine: inserting a page into Caffeine costs about 1 µs
+ * here, as much as storing it; a 1 GiB fsync spent more time inserting the pages it had written
+ * back than writing them. A stream written once never pays it; a page that is read again does,
+ * once. (Linux keeps new pages on an inactive list and promotes them on a second access, the
+ * same idea.)
  *
  * <p>An earlier version pinned dirty pages inside Caffeine with weight 0. It was correct, but
  * Caffeine's eviction walks past pinned entries, so with many dirty pages every eviction
  * scanned them: a working set larger than the cache wrote back at ~200 MB/s. Keeping dirty
  * pages outside costs nothing of that.
  *
- * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the dirty bytes
- * (in steps of 1/32 of the cache), so clean plus dirty stay near {@code cacheBytes}; the
- * watermarks bound the dirty pages.
+ * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the held bytes
+ * (in steps of 1/32 of the cache), so clean plus held stay near {@code cacheBytes}; the
+ * watermarks bound the dirty pages, {@link #trimWritten} the written ones.
+ *
+ * <p><b>Multi-page requests</b> are one operation: pages are looked up and dirtied in one pass,
+ * one write-back mark is queued per run of adjacent pages, and the cache is resized and the
+ * writer throttled once per request.
  *
  * <p><b>Throttling.</b> A writer that finds dirty bytes above the high watermark wakes the
  * write-back thread and then takes the flush lock itself and writes back the oldest dirty pages
@@ -52,14 +63,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Data-comparison write</b> ({@link CacheConfig#compareLines()}, on by default):
  * write-back finds the first and the last 64-byte line that differ from the media and stores
- * only that run. Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
+ * only that run. Only where it can save a write: a page that was new, or rewritten whole, since
+ * its bytes last matched the media is stored without comparison ({@link Page#compare}). Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
  * media bytes with or without it and about the same time, while small rewrites of a page store
  * a fraction of the bytes. Wear is the scarce resource here, so it is on.
  *
- * <p>Guards: a dirty page's bytes, its membership of {@code dirty} and {@code dirtySince} are
- * guarded by {@code dirty}'s per-key compute lock (and {@link Page}'s lock for readers);
- * {@code flushLock} serialises write-back batches and the persist that ends them; counters are
- * atomic.
+ * <p>Guards: a held page's bytes, its membership of {@code held}, its state and
+ * {@code dirtySince} are guarded by {@code held}'s per-key compute lock (and {@link Page}'s
+ * lock for readers); {@code flushLock} serialises write-back batches, the persist that ends
+ * them, and the trimming of {@link #written}; counters are atomic.
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
@@ -74,8 +86,12 @@ public final class CachedPages implements Pages {
     /** Clean pages, evictable. */
     private final Cache<Long, Page> clean;
     private final Policy.Eviction<Long, Page> eviction;
-    /** Dirty pages, never evicted; guarded per key by compute. */
-    private final ConcurrentMap<Long, Page> dirty = new ConcurrentHashMap<>();
+    /**
+     * Pages outside Caffeine, guarded per key by compute: the dirty ones (never evicted) and the
+     * written ones (written back, clean, waiting in {@link #written} for a second read or for
+     * eviction).
+     */
+    private final ConcurrentMap<Long, Page> held = new ConcurrentHashMap<>();
     /**
      * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
      * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
@@ -86,6 +102,12 @@ public final class CachedPages implements Pages {
     private record DirtyMark(long page, int count, long since) {
     }
     private final AtomicLong dirtyPages = new AtomicLong();
+    /** Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again is stale. */
+    private final ConcurrentLinkedQueue<Page> written = new ConcurrentLinkedQueue<>();
+    private final AtomicLong writtenPages = new AtomicLong();
+    /** Marks in {@link #written}, stale ones included; changed only under {@code flushLock}. */
+    private long writtenMarks;
+    private final long writtenLimit;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final AtomicBoolean resizing = new AtomicBoolean();
     private final long resizeStep;
@@ -115,6 +137,7 @@ public final class CachedPages implements Pages {
         this.cleanMaximum = config.cacheBytes();
         this.resizeStep = Math.max(PAGE_SIZE, config.cacheBytes() / 32);
         this.slab = new PageSlab(config.cacheBytes());
+        this.writtenLimit = Math.max(1, config.cacheBytes() / PAGE_SIZE / 4);
         this.clean = Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
                 .weigher((Long page, Page p) -> PAGE_SIZE)
@@ -164,10 +187,35 @@ public final class CachedPages implements Pages {
         hits.add(hit);
     }
 
-    /** The page in RAM, dirty or clean, or null. */
+    /**
+     * The page in RAM, dirty or clean, or null. A written page read for the second time moves
+     * into Caffeine: it is being used, not just streamed.
+     */
     private Page lookup(long page) {
-        Page p = dirty.get(page);
-        return p != null ? p : clean.getIfPresent(page);
+        Page p = held.get(page);
+        if (p == null) {
+            return clean.getIfPresent(page);
+        }
+        if (!p.dirty) {
+            if (p.referenced) {
+                promote(page);
+            } else {
+                p.referenced = true;
+            }
+        }
+        return p;
+    }
+
+    /** Moves a written page into Caffeine, under its key lock. */
+    private void promote(long page) {
+        held.computeIfPresent(page, (k, p) -> {
+            if (p.dirty) {
+                return p;
+            }
+            writtenPages.decrementAndGet();
+            clean.put(k, p);
+            return null;
+        });
     }
 
     /**
@@ -248,7 +296,7 @@ public final class CachedPages implements Pages {
      */
     private Page loadForRead(long page) {
         Page[] out = new Page[1];
-        dirty.compute(page, (k, p) -> {
+        held.compute(page, (k, p) -> {
             out[0] = p != null ? p : clean.get(k, this::load);
             return p;
         });
@@ -319,9 +367,17 @@ public final class CachedPages implements Pages {
     private boolean storePage(long page, int off, MemorySegment src, long srcOffset, int length, boolean fresh, long now) {
         boolean whole = off == 0 && length == PAGE_SIZE;
         boolean[] newlyDirty = new boolean[1];
-        dirty.compute(page, (k, p) -> {
-            if (p == null) {
-                p = clean.asMap().remove(k);
+        held.compute(page, (k, p) -> {
+            if (p != null && !p.dirty) { // a written page: dirty again
+                writtenPages.decrementAndGet();
+                hits.increment();
+                p.compare = !whole && !fresh;
+                p.dirty = true;
+                p.dirtySince = now;
+                dirtyPages.incrementAndGet();
+                newlyDirty[0] = true;
+            } else if (p == null) {
+                p = clean.asMap().containsKey(k) ? clean.asMap().remove(k) : null;
                 if (p != null) {
                     hits.increment();
                     p.compare = !whole && !fresh;
@@ -332,6 +388,7 @@ public final class CachedPages implements Pages {
                     p = load(k);
                     p.compare = true;
                 }
+                p.dirty = true;
                 p.dirtySince = now;
                 dirtyPages.incrementAndGet();
                 newlyDirty[0] = true;
@@ -370,18 +427,33 @@ public final class CachedPages implements Pages {
     public void syncAll() {
         flushLock.lock();
         try {
-            writeBatch(dirty.keySet().stream().mapToLong(Long::longValue).toArray());
+            writeBatch(dirtyPageNumbers());
         } finally {
             flushLock.unlock();
         }
         resize();
     }
 
+    /** The numbers of the pages dirty now. */
+    private long[] dirtyPageNumbers() {
+        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)];
+        int n = 0;
+        for (var e : held.entrySet()) {
+            if (e.getValue().dirty) {
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
+                }
+                out[n++] = e.getKey();
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     @Override
     public void drop(long page) {
         checkPage(page);
-        dirty.computeIfPresent(page, (k, p) -> {
-            dirtyPages.decrementAndGet();
+        held.computeIfPresent(page, (k, p) -> {
+            (p.dirty ? dirtyPages : writtenPages).decrementAndGet();
             free(p);
             return null; // forgotten, not written back
         });
@@ -396,7 +468,7 @@ public final class CachedPages implements Pages {
         clean.cleanUp(); // run pending maintenance, so evictions and sizes are current
         long d = dirtyPages.get();
         return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), d,
-                (clean.estimatedSize() + d) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
+                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
     }
 
     /** Times a writer found dirty bytes above the high watermark and was slowed by write-back. */
@@ -504,8 +576,8 @@ public final class CachedPages implements Pages {
             order.poll();
             for (int i = 0; i < m.count(); i++) {
                 long page = m.page() + i;
-                Page p = dirty.get(page);
-                if (p != null && p.dirtySince == m.since()) {
+                Page p = held.get(page);
+                if (p != null && p.dirty && p.dirtySince == m.since()) {
                     if (n == out.length) {
                         out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
                     }
@@ -550,6 +622,7 @@ public final class CachedPages implements Pages {
         for (int i = 0; i < n; i++) {
             markClean(stored[i], copies[i]);
         }
+        trimWritten();
         writebacks.add(n);
         return n;
     }
@@ -563,9 +636,11 @@ public final class CachedPages implements Pages {
     /** Stores a dirty page to the media, under its key's lock; returns it, or null when not dirty. */
     private Page storeIfDirty(long page) {
         Page[] out = new Page[1];
-        dirty.computeIfPresent(page, (k, p) -> {
-            storeToMedia(k, p);
-            out[0] = p;
+        held.computeIfPresent(page, (k, p) -> {
+            if (p.dirty) {
+                storeToMedia(k, p);
+                out[0] = p;
+            }
             return p;
         });
         return out[0];
@@ -576,22 +651,48 @@ public final class CachedPages implements Pages {
      * again since it was stored (then it stays dirty, with its newer bytes).
      */
     private void markClean(long page, Page stored) {
-        dirty.computeIfPresent(page, (k, p) -> {
+        held.computeIfPresent(page, (k, p) -> {
             if (p != stored || p.modifiedAfterStore) {
                 if (p == stored) {
                     order.add(new DirtyMark(k, 1, p.dirtySince)); // its mark was taken: queue it again
                 }
                 return p;
             }
-            clean.asMap().compute(k, (key, stale) -> {
-                if (stale != null && stale != p) {
-                    free(stale); // a clean copy a racing read miss loaded meanwhile
-                }
-                return p;
-            });
+            p.dirty = false;
+            p.referenced = false;
+            p.key = k;
             dirtyPages.decrementAndGet();
-            return null;
+            writtenPages.incrementAndGet();
+            written.add(p);
+            writtenMarks++;
+            return p;
         });
+    }
+
+    /**
+     * Evicts the oldest written pages above {@link #writtenLimit} (a quarter of the cache): a
+     * stream written once and never read again leaves RAM in the order it was written back.
+     */
+    private void trimWritten() {
+        if (writtenMarks > 2 * writtenPages.get() + 4096) {
+            // marks of pages dirtied, promoted or dropped since: drop them so the queue stays bounded
+            written.removeIf(p -> held.get(p.key) != p || p.dirty);
+            writtenMarks = written.size();
+        }
+        Page p;
+        while (writtenPages.get() > writtenLimit && (p = written.poll()) != null) {
+            writtenMarks--;
+            Page victim = p;
+            held.computeIfPresent(victim.key, (k, cur) -> {
+                if (cur != victim || cur.dirty) {
+                    return cur; // stale mark: the page was dirtied, promoted or dropped since
+                }
+                writtenPages.decrementAndGet();
+                evictions.increment();
+                free(cur);
+                return null;
+            });
+        }
     }
 
     /**
@@ -635,9 +736,9 @@ public final class CachedPages implements Pages {
         return p;
     }
 
-    /** Keeps clean + dirty near the cache size: lowers Caffeine's bound by the dirty bytes. */
+    /** Keeps clean + held near the cache size: lowers Caffeine's bound by the held bytes. */
     private void resize() {
-        long target = Math.max(PAGE_SIZE, config.cacheBytes() - dirtyPages.get() * PAGE_SIZE);
+        long target = Math.max(PAGE_SIZE, config.cacheBytes() - (dirtyPages.get() + writtenPages.get()) * PAGE_SIZE);
         if (Math.abs(target - cleanMaximum) < resizeStep || !resizing.compareAndSet(false, true)) {
             return;
         }

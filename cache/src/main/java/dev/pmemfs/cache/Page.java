@@ -26,6 +26,12 @@ final class Page {
     private final int slot;
     private final StampedLock lock = new StampedLock();
     private boolean dead;
+    /** Dirty (not yet written back); false for a written page held outside Caffeine. */
+    volatile boolean dirty;
+    /** A written page was read once since it was written back (a second read promotes it). */
+    volatile boolean referenced;
+    /** The page number, set when the page is written back (for evicting it from the written queue). */
+    volatile long key;
     /** When the page became dirty (System.nanoTime), for age-driven write-back. */
     volatile long dirtySince;
     /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
