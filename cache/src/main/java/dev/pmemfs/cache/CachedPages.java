@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Three sets.</b> Clean pages live in a Caffeine cache bounded by bytes. Dirty pages live
  * in a plain concurrent map, {@code held}, outside it, so no eviction can ever see a dirty page.
  * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
- * page; write-back stores the page, persists the batch, and then marks it <i>written</i>: clean,
- * but still in {@code held}, queued in {@link #written}. A written page read a second time
+ * page; write-back stores the page and marks it <i>written</i> in one step under that lock
+ * (clean, but still in {@code held}, queued in {@link #written}), then persists the batch. A written page read a second time
  * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass a
  * quarter of the cache. A write racing a write-back of the same page lands either before it
  * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
@@ -102,11 +103,12 @@ public final class CachedPages implements Pages {
     private record DirtyMark(long page, int count, long since) {
     }
     private final AtomicLong dirtyPages = new AtomicLong();
-    /** Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again is stale. */
-    private final ConcurrentLinkedQueue<Page> written = new ConcurrentLinkedQueue<>();
+    /**
+     * Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again
+     * is stale. Guarded by {@code flushLock} (only write-back adds and removes marks).
+     */
+    private final ArrayDeque<Page> written = new ArrayDeque<>();
     private final AtomicLong writtenPages = new AtomicLong();
-    /** Marks in {@link #written}, stale ones included; changed only under {@code flushLock}. */
-    private long writtenMarks;
     private final long writtenLimit;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final AtomicBoolean resizing = new AtomicBoolean();
@@ -192,9 +194,13 @@ public final class CachedPages implements Pages {
      * into Caffeine: it is being used, not just streamed.
      */
     private Page lookup(long page) {
-        Page p = held.get(page);
+        Page p = clean.getIfPresent(page); // Caffeine first: a page moving in or out is the same object
+        if (p != null) {
+            return p;
+        }
+        p = held.get(page);
         if (p == null) {
-            return clean.getIfPresent(page);
+            return null;
         }
         if (!p.dirty) {
             if (p.referenced) {
@@ -394,7 +400,6 @@ public final class CachedPages implements Pages {
                 newlyDirty[0] = true;
             } else {
                 hits.increment();
-                p.modifiedAfterStore = true;
                 if (whole || fresh) {
                     p.compare = false;
                 }
@@ -589,10 +594,12 @@ public final class CachedPages implements Pages {
     }
 
     /**
-     * Writes back the dirty pages among {@code pages}: stores each, persists what was stored
-     * (adjacent pages coalesced into one persist), then moves the pages to the clean cache unless
-     * a writer dirtied them again meanwhile. Returns the number of pages written back. Caller
-     * holds {@code flushLock}.
+     * Writes back the dirty pages among {@code pages}, in ascending order: stores each and marks
+     * it written in one step under its key lock, then persists each run of adjacent pages with one
+     * call. Marking before the persist is safe because the caller holds {@code flushLock} until
+     * the persist is done, and every caller that relies on a page being clean (a sync) takes
+     * {@code flushLock} first; if the persist fails, the pages are made dirty again. Returns the
+     * number of pages written back.
      */
     private int writeBatch(long[] pages) {
         Arrays.sort(pages);
@@ -603,42 +610,47 @@ public final class CachedPages implements Pages {
             if (i > 0 && pages[i] == pages[i - 1]) {
                 continue; // duplicate
             }
-            Page p = storeIfDirty(pages[i]);
+            Page p = writeBack(pages[i]);
             if (p != null) {
                 stored[n] = pages[i];
                 copies[n++] = p;
             }
         }
-        long runStart = -1;
-        long runEnd = -1;
-        for (int i = 0; i < n; i++) {
-            if (stored[i] != runEnd) {
-                persistRun(runStart, runEnd);
-                runStart = stored[i];
+        try {
+            for (int i = 0; i < n; ) {
+                int end = DirectPages.runEnd(stored, i, n);
+                region.persist(stored[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
+                i = end;
             }
-            runEnd = stored[i] + 1;
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < n; i++) {
+                redirty(stored[i], copies[i]);
+            }
+            throw e;
         }
-        persistRun(runStart, runEnd);
-        for (int i = 0; i < n; i++) {
-            markClean(stored[i], copies[i]);
-        }
-        trimWritten();
         writebacks.add(n);
+        if (writtenPages.get() > writtenLimit) {
+            trimWritten(2 * writtenLimit); // bound them now; the write-back thread trims the rest
+            writeback.wake();
+        }
         return n;
     }
 
-    private void persistRun(long start, long end) {
-        if (start >= 0) {
-            region.persist(start * PAGE_SIZE, (end - start) * PAGE_SIZE);
-        }
-    }
-
-    /** Stores a dirty page to the media, under its key's lock; returns it, or null when not dirty. */
-    private Page storeIfDirty(long page) {
+    /**
+     * Stores a dirty page to the media and marks it written, under its key's lock; returns it, or
+     * null when it was not dirty. Caller holds {@code flushLock}.
+     */
+    private Page writeBack(long page) {
         Page[] out = new Page[1];
         held.computeIfPresent(page, (k, p) -> {
             if (p.dirty) {
                 storeToMedia(k, p);
+                p.dirty = false;
+                p.referenced = false;
+                p.key = k;
+                dirtyPages.decrementAndGet();
+                writtenPages.incrementAndGet();
+                written.add(p);
                 out[0] = p;
             }
             return p;
@@ -646,42 +658,47 @@ public final class CachedPages implements Pages {
         return out[0];
     }
 
-    /**
-     * After the persist: moves a written-back page to the clean cache, unless a write dirtied it
-     * again since it was stored (then it stays dirty, with its newer bytes).
-     */
-    private void markClean(long page, Page stored) {
+    /** After a failed persist: the page is dirty again, unless it left or was dirtied since. */
+    private void redirty(long page, Page stored) {
         held.computeIfPresent(page, (k, p) -> {
-            if (p != stored || p.modifiedAfterStore) {
-                if (p == stored) {
-                    order.add(new DirtyMark(k, 1, p.dirtySince)); // its mark was taken: queue it again
-                }
-                return p;
+            if (p == stored && !p.dirty) {
+                p.dirty = true;
+                p.dirtySince = System.nanoTime();
+                writtenPages.decrementAndGet();
+                dirtyPages.incrementAndGet();
+                order.add(new DirtyMark(k, 1, p.dirtySince));
             }
-            p.dirty = false;
-            p.referenced = false;
-            p.key = k;
-            dirtyPages.decrementAndGet();
-            writtenPages.incrementAndGet();
-            written.add(p);
-            writtenMarks++;
             return p;
         });
     }
 
+    /** Trims the written pages to their limit; run by the write-back thread. */
+    void trimWrittenInBackground() {
+        if (writtenPages.get() > writtenLimit) {
+            flushLock.lock();
+            try {
+                trimWritten(writtenLimit);
+            } finally {
+                flushLock.unlock();
+            }
+            resize();
+        }
+    }
+
     /**
-     * Evicts the oldest written pages above {@link #writtenLimit} (a quarter of the cache): a
+     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, a quarter of the
+     * cache, or twice that when a writer's batch trims them, leaving the rest to the write-back
+     * thread): a
      * stream written once and never read again leaves RAM in the order it was written back.
+     * Caller holds {@code flushLock}.
      */
-    private void trimWritten() {
-        if (writtenMarks > 2 * writtenPages.get() + 4096) {
+    private void trimWritten(long limit) {
+        if (written.size() > 2 * writtenPages.get() + 4096) {
             // marks of pages dirtied, promoted or dropped since: drop them so the queue stays bounded
             written.removeIf(p -> held.get(p.key) != p || p.dirty);
-            writtenMarks = written.size();
         }
         Page p;
-        while (writtenPages.get() > writtenLimit && (p = written.poll()) != null) {
-            writtenMarks--;
+        while (writtenPages.get() > limit && (p = written.poll()) != null) {
             Page victim = p;
             held.computeIfPresent(victim.key, (k, cur) -> {
                 if (cur != victim || cur.dirty) {
@@ -702,7 +719,6 @@ public final class CachedPages implements Pages {
     private void storeToMedia(long page, Page p) {
         long base = page * PAGE_SIZE;
         MemorySegment ram = p.bytes();
-        p.modifiedAfterStore = false;
         if (!config.compareLines() || !p.compare) {
             region.write(base, ram, 0, PAGE_SIZE);
             mediaBytes.add(PAGE_SIZE);

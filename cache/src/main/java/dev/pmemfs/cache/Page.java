@@ -8,9 +8,9 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>Guards: the bytes are guarded by {@code lock}: writers hold it exclusively, readers copy
  * under an optimistic stamp and retry with the read lock if a writer intervened, so no read
- * sees a torn page. {@code dirtySince} and {@code modifiedAfterStore} change only inside
- * {@link CachedPages}' {@code dirty.compute} for this page's key; they are volatile so the
- * write-back thread can read them outside it.
+ * sees a torn page. {@code dirty}, {@code dirtySince}, {@code compare} and {@code key} change
+ * only inside {@link CachedPages}' {@code held.compute} for this page's key ({@code referenced}
+ * is a hint set by readers); they are volatile so other threads can read them outside it.
  *
  * <p>The bytes are a slot of a {@link PageSlab}, reused once the page leaves the cache. A
  * reader may still hold the page then: {@link #kill} marks it dead under the write lock before
@@ -34,8 +34,6 @@ final class Page {
     volatile long key;
     /** When the page became dirty (System.nanoTime), for age-driven write-back. */
     volatile long dirtySince;
-    /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
-    volatile boolean modifiedAfterStore;
     /**
      * Whether comparing with the media can save write-back bytes: true when the bytes started
      * as a copy of the media (a load, or a page written back before) and have not been rewritten
