@@ -185,6 +185,16 @@ public final class FileSystem implements AutoCloseable {
         return in;
     }
 
+    /** {@link #inode} for a caller without the lock: takes it for the lookup only. */
+    private Inode inodeOf(long ino) {
+        lock.lock();
+        try {
+            return inode(ino);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     long inodeBlock(long ino) {
         return geo.inodeTableStart() + ino / (BLOCK / InodeRecord.SIZE);
     }
@@ -876,13 +886,7 @@ public final class FileSystem implements AutoCloseable {
      * zeroes the range (allocating it); other modes fail with EOPNOTSUPP.
      */
     public void fallocate(long ino, int mode, long offset, long length) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         new FileSpace(this, in).fallocate(mode, offset, length);
     }
 
@@ -891,13 +895,7 @@ public final class FileSystem implements AutoCloseable {
 
     /** lseek(2) with SEEK_DATA or SEEK_HOLE: the next offset at or after {@code offset}; ENXIO past the end. */
     public long seek(long ino, long offset, int whence) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         return new FileSpace(this, in).seek(offset, whence);
     }
 
@@ -973,25 +971,13 @@ public final class FileSystem implements AutoCloseable {
 
     /** Sets a file's size, freeing or adding (as holes) blocks past it. */
     public void truncate(long ino, long size) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         FileHandle.truncate(this, in, size);
     }
 
     /** Makes one file's data and all metadata durable. */
     public void fsync(long ino) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         fsync(in);
     }
 

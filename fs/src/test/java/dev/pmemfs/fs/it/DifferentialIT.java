@@ -96,6 +96,7 @@ final class DifferentialIT {
         try (Pmemfs.Mount m = Pmemfs.Mount.start(Pmemfs.newRegion("128M"), mnt, true, opts.toArray(new String[0]))) {
             Step s = new Step(mnt, ref, new Random(seed));
             List<String> log = new ArrayList<>();
+            log.addAll(prologue(s));
             for (int step = 0; step < STEPS; step++) {
                 String what = step % 40 == 5 ? deep(s) : op(s);
                 log.add(what);
@@ -111,11 +112,52 @@ final class DifferentialIT {
             m.unmount();
             Pmemfs.Result fsck = Pmemfs.pmemfs("fsck", m.region.toString());
             assertEquals(0, fsck.code(), "fsck after the run:\n" + fsck.out() + fsck.err());
-            assertTrue(log.stream().anyMatch(w -> w.startsWith("write-as")), "ops ran: " + log.size());
+            assertEquals(STEPS + prologue(null).size(), log.size(), "steps run");
         } finally {
             sh("rm -rf '" + work + "' '" + ref + "'");
         }
         assertFalse(Pmemfs.mounted(mnt));
+    }
+
+    /**
+     * What every run does first, so that the set-ID and sticky rules are met whatever the seed:
+     * another uid writes, truncates and fallocates set-ID files (of root's group and of a
+     * group it is not in), chowns one of its own, creates in and unlinks from a sticky
+     * directory; the trees are compared after each. With {@code s} null nothing runs: only
+     * the list of what would counts.
+     */
+    private static List<String> prologue(Step s) {
+        List<String> done = new ArrayList<>();
+        java.util.function.BiConsumer<String, java.util.function.ToIntFunction<String>> op = (what, call) -> {
+            if (s != null) {
+                s.both(what, call);
+                compareTrees(s.mnt(), s.ref(), what);
+            }
+            done.add(what);
+        };
+        byte[] data = "written by another uid".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        op.accept("mkdir /c 01777", r -> HostFs.mkdir(r + "/c", 0777) | HostFs.chmod(r + "/c", 01777));
+        for (String f : new String[] {"suid", "sgid-x", "sgid", "sgid-other"}) {
+            op.accept("create /c/" + f, r -> HostFs.create(r + "/c/" + f, 0644));
+        }
+        op.accept("chown /c/sgid-other :100", r -> HostFs.lchown(r + "/c/sgid-other", -1, 100));
+        op.accept("chmod 06777 /c/suid", r -> HostFs.chmod(r + "/c/suid", 06777));
+        op.accept("chmod 02777 /c/sgid-x", r -> HostFs.chmod(r + "/c/sgid-x", 02777));
+        op.accept("chmod 02766 /c/sgid", r -> HostFs.chmod(r + "/c/sgid", 02766));
+        op.accept("chmod 02766 /c/sgid-other", r -> HostFs.chmod(r + "/c/sgid-other", 02766));
+        for (String f : new String[] {"suid", "sgid-x", "sgid", "sgid-other"}) {
+            op.accept("write-as /c/" + f, r -> as(true, () -> HostFs.pwrite(r + "/c/" + f, 3, data)));
+        }
+        op.accept("chmod 06777 /c/suid again", r -> HostFs.chmod(r + "/c/suid", 06777));
+        op.accept("truncate-as /c/suid", r -> as(true, () -> HostFs.truncate(r + "/c/suid", 5)));
+        op.accept("chmod 06777 /c/suid a third time", r -> HostFs.chmod(r + "/c/suid", 06777));
+        op.accept("fallocate-as /c/suid", r -> as(true, () -> HostFs.fallocate(r + "/c/suid", 0, 0, 9000)));
+        op.accept("create-as /c/mine", r -> as(true, () -> HostFs.create(r + "/c/mine", 0644)));
+        op.accept("chmod 06755 /c/mine (root)", r -> HostFs.chmod(r + "/c/mine", 06755));
+        op.accept("chown-as /c/mine (to itself)", r -> as(true, () -> HostFs.lchown(r + "/c/mine", OTHER, -1)));
+        op.accept("unlink-as /c/suid (sticky: EPERM)", r -> as(true, () -> HostFs.unlink(r + "/c/suid")));
+        op.accept("unlink-as /c/mine", r -> as(true, () -> HostFs.unlink(r + "/c/mine")));
+        return done;
     }
 
     private static final int[] DIR_MODES = {0755, 01777, 02775, 0777};
