@@ -7,6 +7,7 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.MountOptions;
 import dev.pmemfs.fs.fuse.FuseDaemon;
 import dev.pmemfs.fs.fuse.Fusermount;
+import dev.pmemfs.fs.kernel.KernelMount;
 import dev.pmemfs.fs.kernel.KernelOptions;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -22,6 +23,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import ru.serce.jnrfuse.FuseException;
 
 /**
  * {@code pmemfs mount}: serves a region at a mount point, in the foreground until unmounted or
@@ -78,18 +80,34 @@ final class MountCommand implements Callable<Integer> {
         if (background) {
             return Background.start(reg, mnt, spec.commandLine().getErr());
         }
-        PmemRegion r = PmemRegion.open(reg);
-        FileSystem fs;
+        StderrCapture capture = StderrCapture.start(); // libfuse's words become part of our one error line
+        capture.untilMounted(mnt);
         try {
-            fs = FileSystem.mount(r, mo);
-        } catch (RuntimeException e) {
-            r.close();
-            throw e;
-        }
-        try {
-            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions, chosenFrontend, kernelOptions).run();
+            PmemRegion r = PmemRegion.open(reg);
+            FileSystem fs;
+            try {
+                fs = FileSystem.mount(r, mo);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions, chosenFrontend,
+                    kernelOptions).run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (KernelMount.Failure e) {
+            String said = capture.stopFailed();
+            throw new CliException(e.getMessage() + (said.isEmpty() ? "" : ": " + said));
+        } catch (FuseException e) {
+            String said = capture.stopFailed();
+            throw new CliException("cannot mount " + reg + " at " + mnt + ": "
+                    + (said.isEmpty() ? "FUSE refused the mount" : said));
+        } catch (RuntimeException | Error e) {
+            capture.stopFailed();
+            throw e;
+        } finally {
+            System.err.print(capture.stop()); // "" unless the mount ended before it was seen
+            System.err.flush();
         }
         return 0;
     }
@@ -112,8 +130,8 @@ final class MountCommand implements Callable<Integer> {
                 String value = o.contains("=") ? o.substring(o.indexOf('=') + 1) : "";
                 switch (key) {
                     case "dax" -> daxWord = value;
-                    case "cache_size", "cache-size" -> cache = Units.size(value);
-                    case "writeback_delay", "writeback-delay" -> delay = Units.duration(value);
+                    case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
+                    case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
                     case "frontend" -> frontendWord = value;
                     case "workers" -> workers = value;
                     case "" -> { }
@@ -153,6 +171,15 @@ final class MountCommand implements Callable<Integer> {
             mo = mo.withWritebackDelay(delay);
         }
         return mo;
+    }
+
+    /** A value of an {@code -o} word; a bad one is a usage error, as for the flags. */
+    private <T> T converted(java.util.function.Supplier<T> convert, String word) {
+        try {
+            return convert.get();
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-o " + word + ": " + e.getMessage());
+        }
     }
 
     static void checkMountpoint(Path mnt) {

@@ -404,11 +404,15 @@ public final class FileSystem implements AutoCloseable {
      */
     Attr attr(Inode in) {
         InodeRecord r = in.rec;
-        long blocks = r.isRegular() ? r.blocks - metaBlocks(in) : r.blocks;
+        long blocks = r.isRegular() ? r.blocks - metaBlocks(in)
+                : r.isSymlink() && r.size < FAST_SYMLINK ? 0 : r.blocks;
         return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, blocks * (BLOCK / 512),
                 r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax(),
                 r.isDevice() ? r.rdev : 0L);
     }
+
+    /** Symlink targets shorter than this show no blocks, as ext4's fast symlinks (and tmpfs's) do. */
+    private static final int FAST_SYMLINK = 60;
 
     /** Indirect blocks of a regular file: counted once, then kept by {@link #dataListener}. Lock held. */
     private long metaBlocks(Inode in) {
@@ -895,6 +899,18 @@ public final class FileSystem implements AutoCloseable {
             lock.unlock();
         }
         return new FileSpace(this, in).seek(offset, whence);
+    }
+
+    /**
+     * copy_file_range(2) between two open files: copies up to {@code length} bytes from
+     * {@code src} at {@code srcOffset} to {@code dst} at {@code dstOffset}, and returns how many
+     * (fewer at the end of {@code src}). Holes of the source stay holes in the destination
+     * where they cover whole blocks (the copy moves only what SEEK_DATA finds), so a sparse
+     * file stays sparse. EINVAL for overlapping ranges of one file. A frontend that receives
+     * FUSE_COPY_FILE_RANGE calls this instead of a read and a write through the kernel.
+     */
+    public long copyFileRange(FileHandle src, long srcOffset, FileHandle dst, long dstOffset, long length) {
+        return FileSpace.copy(this, src, srcOffset, dst, dstOffset, length);
     }
 
     // ---- files -----------------------------------------------------------------------------
