@@ -279,23 +279,12 @@ final class Dispatcher {
         return WRITE_OUT.byteSize();
     }
 
-    /** Copies through this worker's reply buffer, 1 MiB at a time: one copy out, one in. */
+    /** COPY_FILE_RANGE: the core copies between the two handles, keeping holes; at most 2 GiB per request (the reply is a u32). */
     private long copyFileRange(Request in, MemorySegment p) {
         FileHandle src = files.get(in.u64(CF_FH_IN));
         FileHandle dst = files.get(in.u64(CF_FH_OUT));
-        long offIn = in.u64(CF_OFF_IN);
-        long offOut = in.u64(CF_OFF_OUT);
         long len = Math.min(in.u64(CF_LEN), 0x7fff_f000L);
-        int chunk = (int) Math.min(p.byteSize(), 1 << 20);
-        long done = 0;
-        while (done < len) {
-            int n = src.read(offIn + done, p, (int) Math.min(chunk, len - done));
-            if (n <= 0) {
-                break;
-            }
-            dst.write(offOut + done, p, n);
-            done += n;
-        }
+        long done = fs.copyFileRange(src, in.u64(CF_OFF_IN), dst, in.u64(CF_OFF_OUT), len);
         if (done > 0) {
             new Caller(in.uid, in.gid, in.pid).dropSetIdBits(fs, dst.ino()); // as a write would
         }
