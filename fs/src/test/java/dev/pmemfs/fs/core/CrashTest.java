@@ -51,7 +51,9 @@ final class CrashTest {
         // The test must have exercised what it claims: fsync'd files checked, journals replayed.
         assertTrue(verifiedFiles > CRASHES / 2, "fsync'd files verified: " + verifiedFiles);
         assertTrue(replays > 0, "journal replays: " + replays);
-        assertTrue(checkpoints >= CRASHES / 50, "checkpoints inside workloads: " + checkpoints);
+        // A log of changed lines fills ~10x slower than the old log of 4 KiB images did, even with
+        // the smallest journal; JournalCrashTest strikes checkpoints (and replays) directly.
+        assertTrue(checkpoints >= CRASHES / 100, "checkpoints inside workloads: " + checkpoints);
         System.out.printf("crash test: %d runs, %d power failures, %d fsync'd files verified, %d journal replays,"
                 + " %d checkpoints%n", runs, crashes, verifiedFiles, replays, checkpoints);
     }
@@ -59,8 +61,8 @@ final class CrashTest {
     /** Returns whether the power failed during the workload. */
     private static boolean runOnce(CrashingRegion region, long seed, DaxMode mode, double keep, Random master) {
         region.disarm();
-        // A journal of 32 blocks fills every few commits, so crashes also strike checkpoints.
-        Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 32), false, p -> { });
+        // A journal of 8 blocks (448 log lines) fills every few dozen commits, so crashes also strike checkpoints.
+        Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 8), false, p -> { });
         region.persist(0, region.dataSize());
         MountOptions opts = MountOptions.defaults().withDax(mode).withCache(2L << 20);
         FileSystem fs = FileSystem.mount(region, opts);
