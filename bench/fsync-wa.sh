@@ -35,7 +35,9 @@ job = f["jobs"][0]
 user = job["write"]["io_bytes"]
 mb = media(a) - media(b)
 print(f"{mode}: user {user/2**20:.1f} MiB, media {mb/2**20:.1f} MiB, WA {mb/user:.3f}, "
-      f"{job['write']['iops']:.0f} write+fsync/s, fsync p50 {job['sync']['lat_ns']['percentile']['50.000000']/1000:.0f} us")
+      f"{job['write']['iops']:.0f} write+fsync/s, write p50 {job['write']['clat_ns']['percentile']['50.000000']/1000:.0f} us, "
+      f"fsync p50 {job['sync']['lat_ns']['percentile']['50.000000']/1000:.0f} us, "
+      f"{(a['persists'] - b['persists']) / (user / 4096):.2f} persists and {(a['commits'] - b['commits']) / (user / 4096):.2f} commits per write")
 PY
     bin/pmemfs umount "$MNT" >/dev/null
   done

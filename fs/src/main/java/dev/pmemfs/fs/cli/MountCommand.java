@@ -48,7 +48,11 @@ final class MountCommand implements Callable<Integer> {
             description = "Age at which a dirty page is written back (default 30s).")
     Duration writebackDelay;
 
-    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=.")
+    @Option(names = "--wear-save-interval", converter = Units.DurationConverter.class, paramLabel = "DURATION",
+            description = "How often the wear counters are saved to the region, besides unmount (default 30s).")
+    Duration wearSaveInterval;
+
+    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, wear_save_interval=.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "--background", description = "Detach once mounted; the daemon logs to /run/pmemfs/.")
@@ -91,6 +95,7 @@ final class MountCommand implements Callable<Integer> {
         String daxWord = dax;
         Long cache = cacheSize;
         Duration delay = writebackDelay;
+        Duration wearSave = wearSaveInterval;
         for (String group : options) {
             for (String o : group.split(",")) {
                 String key = o.contains("=") ? o.substring(0, o.indexOf('=')) : o;
@@ -99,6 +104,7 @@ final class MountCommand implements Callable<Integer> {
                     case "dax" -> daxWord = value;
                     case "cache_size", "cache-size" -> cache = Units.size(value);
                     case "writeback_delay", "writeback-delay" -> delay = Units.duration(value);
+                    case "wear_save_interval", "wear-save-interval" -> wearSave = Units.duration(value);
                     case "" -> { }
                     default -> {
                         if (!DROPPED.contains(key) && !key.startsWith("x-")) {
@@ -123,6 +129,12 @@ final class MountCommand implements Callable<Integer> {
         }
         if (delay != null) {
             mo = mo.withWritebackDelay(delay);
+        }
+        if (wearSave != null) {
+            if (wearSave.toMillis() < 100) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--wear-save-interval must be at least 100ms");
+            }
+            mo = mo.withWearSaveInterval(wearSave);
         }
         return mo;
     }

@@ -63,6 +63,8 @@ public final class FileSystem implements AutoCloseable {
     /** Data blocks of cached files allocated in the running transaction: written back before it commits. */
     private final Set<Long> newData = new HashSet<>();
     private final ScheduledExecutorService committer;
+    /** Saves the wear counters periodically; its own thread, so a long commit does not delay a save. */
+    private final ScheduledExecutorService wearSaver;
     private final int replayed;
     private volatile boolean closed;
 
@@ -80,6 +82,11 @@ public final class FileSystem implements AutoCloseable {
         this.alloc.onShortage(this::checkpoint);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pmemfs-commit");
+            t.setDaemon(true);
+            return t;
+        });
+        this.wearSaver = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pmemfs-wear");
             t.setDaemon(true);
             return t;
         });
@@ -125,6 +132,8 @@ public final class FileSystem implements AutoCloseable {
         }
         long ms = options.commitInterval().toMillis();
         fs.committer.scheduleWithFixedDelay(fs::periodicCommit, ms, ms, TimeUnit.MILLISECONDS);
+        long wear = options.wearSaveInterval().toMillis();
+        fs.wearSaver.scheduleAtFixedRate(fs::saveWear, wear, wear, TimeUnit.MILLISECONDS);
         return fs;
     }
 
@@ -138,6 +147,17 @@ public final class FileSystem implements AutoCloseable {
             commitWithoutStall();
         } catch (RuntimeException e) {
             LOG.error("periodic commit failed", e);
+        }
+    }
+
+    /** Saves the region's wear counters (two alternating copies), so a crash loses at most one period of them. */
+    private void saveWear() {
+        try {
+            if (!closed) {
+                region.saveWear();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("saving the wear counters failed", e);
         }
     }
 
@@ -995,6 +1015,7 @@ public final class FileSystem implements AutoCloseable {
     @Override
     public void close() {
         committer.shutdownNow();
+        wearSaver.shutdownNow();
         lock.lock();
         try {
             if (closed) {
@@ -1020,6 +1041,7 @@ public final class FileSystem implements AutoCloseable {
      */
     public void abandon() {
         committer.shutdownNow();
+        wearSaver.shutdownNow();
         try {
             committer.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
