@@ -80,6 +80,8 @@ public final class FileSystem implements AutoCloseable {
         this.alloc = Allocator.load(journal, geo);
         this.map = new BlockMap(journal, alloc);
         this.alloc.onShortage(this::checkpoint);
+        this.journal.onCheckpoint(alloc::afterCheckpoint);
+        this.alloc.trackWear(region.wear());
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pmemfs-commit");
             t.setDaemon(true);
@@ -335,7 +337,7 @@ public final class FileSystem implements AutoCloseable {
         if (closed) {
             throw new FsException(Errno.EIO, "filesystem is unmounted");
         }
-        if (journal.nearlyFull()) {
+        if (journal.nearlyFull() || alloc.freesPending()) {
             commit();
         }
     }

@@ -59,6 +59,8 @@ final class Journal {
     private long commits;
     private long checkpoints;
     private long loggedBytes;
+    /** Run after every checkpoint (the allocator releases blocks freed by committed transactions). */
+    private Runnable afterCheckpoint = () -> { };
 
     /**
      * Opens the journal after {@link #replay}: the log goes on where the anchor points, with a
@@ -75,6 +77,11 @@ final class Journal {
         moveAnchor();
     }
 
+    /** Sets what runs after every checkpoint, also the ones a full log forces inside {@link #commit}. */
+    void onCheckpoint(Runnable r) {
+        this.afterCheckpoint = r;
+    }
+
     private void moveAnchor() {
         generation++;
         log.writeAnchor(new Anchor(generation, head, seq));
@@ -82,8 +89,9 @@ final class Journal {
     }
 
     /**
-     * Most blocks a transaction may hold: each costs at most its 64 lines and four descriptor
-     * lines (32 ranges of alternating lines), and a transaction must fit in the log.
+     * Blocks a transaction surely fits with: each costs at most its 64 lines and four descriptor
+     * lines (32 ranges of alternating lines). What must fit in the log is the lines that changed,
+     * checked at commit; this bound only decides when to commit early.
      */
     int capacity() {
         return (int) ((log.lines - 2) / (JournalRecord.LINES_PER_BLOCK + 4));
@@ -174,9 +182,6 @@ final class Journal {
             return;
         }
         ordered.run();
-        if (tx.size() > capacity()) {
-            throw new IllegalStateException("transaction of " + tx.size() + " blocks exceeds the journal (" + capacity() + ")");
-        }
         List<Range> ranges = new ArrayList<>();
         byte[] home = new byte[BlockCrc.BLOCK];
         for (Map.Entry<Long, byte[]> e : tx.entrySet()) {
@@ -202,6 +207,9 @@ final class Journal {
     private void append(List<Range> ranges) {
         byte[] bytes = JournalRecord.transaction(seq, ranges, tx::get);
         long n = bytes.length / JournalRecord.LINE;
+        if (n > log.lines) {
+            throw new IllegalStateException("transaction of " + n + " lines exceeds the log (" + log.lines + ")");
+        }
         long at = head + n <= log.lines ? head : 0;
         if (used > 0 && used + (at - head + log.lines) % log.lines + n > log.lines) {
             checkpoint();
@@ -228,6 +236,7 @@ final class Journal {
         committed.clear();
         changedLines.clear();
         checkpoints++;
+        afterCheckpoint.run();
     }
 
     /**
