@@ -1013,6 +1013,11 @@ public final class FileSystem implements AutoCloseable {
         return region;
     }
 
+    /** Where the areas of this filesystem lie. */
+    public Geometry geometry() {
+        return geo;
+    }
+
     /** Writes everything back, marks the filesystem clean and stops background work. The region stays open. */
     @Override
     public void close() {

@@ -78,6 +78,7 @@ final class CrashIT {
             }
             Pmemfs.Result stats = Pmemfs.pmemfs("stats", "--json", region.toString());
             long saved = field(stats.out(), "region_bytes_written");
+            assertTrue(stats.out().contains("\"areas\": [{\"area\": \"superblock\""), "wear by area of the region: " + stats.out());
             // the last sample taken at least 1.5 s (one period and a margin) before the kill
             long floor = 0;
             for (int i = 0; i < n; i++) {
