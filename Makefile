@@ -53,8 +53,10 @@ install: build
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean
 
-# make bench: fio suite on tmpfs, the no-op FUSE baselines (C/libfuse3, Java/jnr-fuse) and
-# pmemfs (cached and DAX) side by side -> bench/out/report.md + PNGs. QUICK=1: about 1 min.
+# make bench: fio suite on tmpfs, a C RAM filesystem on libfuse 3 (the baseline of the ratios),
+# the no-op FUSE filesystems (C/libfuse3, Java/jnr-fuse) and pmemfs (cached and DAX, on each
+# frontend it has) side by side, 4 KiB jobs pinned both ways -> bench/out/report.md + PNGs.
+# Full: about 12-15 min; QUICK=1: about 3 min (a smoke test).
 BENCH_PKGS := libfuse3-dev pkg-config gnuplot-nox fio fuse3 libfuse2
 QUICK ?= 0
 bench:

@@ -38,6 +38,13 @@ print(f"{mode}: user {user/2**20:.1f} MiB, media {mb/2**20:.1f} MiB, WA {mb/user
       f"{job['write']['iops']:.0f} write+fsync/s, write p50 {job['write']['clat_ns']['percentile']['50.000000']/1000:.0f} us, "
       f"fsync p50 {job['sync']['lat_ns']['percentile']['50.000000']/1000:.0f} us, "
       f"{(a['persists'] - b['persists']) / (user / 4096):.2f} persists and {(a['commits'] - b['commits']) / (user / 4096):.2f} commits per write")
+if "areas" in a:
+    hb = a["hottest_block"]
+    print(f"  lifetime wear: hottest block {hb['block']} ({hb['area']}, {hb['writes']} writes); " + "; ".join(
+        f"{x['area']} max {x['max']} mean {x['mean']} max/mean {x['max_over_mean']}" for x in a["areas"]))
+    j = next(x for x in a["areas"] if x["area"] == "journal")
+    outside = max(x["max"] for x in a["areas"] if x["area"] not in ("journal", "data"))
+    print(f"  journal max <= 2 x mean: {j['max'] <= 2 * j['mean']}; no block outside data above the hottest journal block: {outside <= j['max']}")
 PY
     bin/pmemfs umount "$MNT" >/dev/null
   done

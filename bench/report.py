@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Turns the raw results of bench/run.sh into OUT/report.md and PNG plots (gnuplot).
 
-Input (OUT/raw): run.json; per target a directory with meta.json, <job>.json (fio
---output-format=json), <job>.rc and, for pmemfs targets, <job>.stats-before.json and
-<job>.stats-after.json (pmemfs stats --json). Output: OUT/report.md, OUT/throughput.png,
+Input (OUT/raw): run.json; per target a directory with meta.json, <key>.json (fio
+--output-format=json), <key>.rc and, for pmemfs targets, <key>.stats-before.json and
+<key>.stats-after.json (pmemfs stats --json). A key is a job name, or job@placement for the
+4 KiB jobs run pinned (same: fio and server on one CPU; split: on different CPUs; free: not
+pinned), with <key>.place.json beside. Output: OUT/report.md, OUT/throughput.png,
 OUT/wear.png (when a pmemfs target left a wear histogram), and the .dat/.gp files beside.
+Every ratio is to the C RAM filesystem (ramfs-c) in the same job and placement.
 Standard library only.
 """
 import json
@@ -15,10 +18,19 @@ import shutil
 import subprocess
 import sys
 
-TARGETS = ["tmpfs", "noop-c", "noop-java", "pmemfs-cached", "pmemfs-dax"]
-LABELS = {"tmpfs": "tmpfs", "noop-c": "noop C (libfuse3)", "noop-java": "noop Java (jnr-fuse)",
-          "pmemfs-cached": "pmemfs cached", "pmemfs-dax": "pmemfs DAX"}
-BASE = "noop-c"
+TARGETS = ["tmpfs", "ramfs-c", "noop-c", "noop-c-hl", "noop-java", "noop-kernel", "pmemfs-cached", "pmemfs-dax",
+           "pmemfs-kernel-cached", "pmemfs-kernel-dax"]
+LABELS = {"tmpfs": "tmpfs", "ramfs-c": "C RAM fs (libfuse3)", "noop-c": "C no-op (libfuse3)",
+          "noop-c-hl": "C no-op (libfuse3 high-level)",
+          "noop-java": "Java no-op (jnr-fuse)", "noop-kernel": "Java no-op (kernel)",
+          "pmemfs-cached": "pmemfs cached (jnr-fuse)", "pmemfs-dax": "pmemfs DAX (jnr-fuse)",
+          "pmemfs-kernel-cached": "pmemfs cached (kernel)", "pmemfs-kernel-dax": "pmemfs DAX (kernel)"}
+SHORT = {"tmpfs": "tmpfs", "ramfs-c": "C RAM", "noop-c": "C no-op", "noop-c-hl": "C no-op hl", "noop-java": "J no-op jnr",
+         "noop-kernel": "J no-op kern", "pmemfs-cached": "cached jnr", "pmemfs-dax": "DAX jnr",
+         "pmemfs-kernel-cached": "cached kern", "pmemfs-kernel-dax": "DAX kern"}
+BASE = "ramfs-c"
+PLACEMENTS = ["same", "split", "free"]
+PLACE_LABEL = {"same": "same CPU", "split": "split CPUs", "free": "unpinned", None: ""}
 # (job file name, fio section, data direction, unit, row label)
 ROWS = [
     ("seqwrite", "write", "MB/s", "seq write 1M"),
@@ -34,7 +46,6 @@ ROWS = [
     ("filestat", "read", "stats/s", "file stat"),
     ("filedelete", "read", "files/s", "file delete"),
 ]
-JOBS = list(dict.fromkeys(r[0] for r in ROWS))
 
 
 def load(path):
@@ -65,10 +76,16 @@ def machine():
     java = os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64") + "/bin/java"
     jv = cmd(java, "-version").splitlines()
     mem = re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo").read())
+    here = os.path.dirname(os.path.abspath(__file__))
+    jars = sorted(f for f in os.listdir(os.path.join(here, "build", "noop-java", "lib"))
+                  if re.match(r"(jnr-fuse|jnr-ffi|jffi)-\d", f)) if os.path.isdir(os.path.join(here, "build", "noop-java", "lib")) else []
     return [
         ("CPU", f"{model.group(1).strip() if model else platform.processor()}, {os.cpu_count()} cores (nproc {cmd('nproc')})"),
         ("Memory", f"{int(mem.group(1)) // 1024 // 1024} GiB" if mem else "?"),
         ("Kernel", cmd("uname", "-r")),
+        ("libfuse", f"3: {cmd('pkg-config', '--modversion', 'fuse3') or '?'} (the C targets, the kernel frontend's fusermount3); "
+                    f"2: the jnr-fuse targets"),
+        ("jnr-fuse", ", ".join(j[:-4] for j in jars) or "not built"),
         ("Packages", ", ".join(pkgs)),
         ("fio", cmd("fio", "--version")),
         ("Java", " / ".join(jv[:2]) if jv else "not found"),
@@ -170,7 +187,7 @@ def gnuplot(script, out_dir):
     return r.stderr.strip() if r.returncode else None
 
 
-def plot_throughput(out, targets, results):
+def plot_throughput(out, targets, results, rows):
     """Two panels: MB/s of the sequential jobs, IOPS (log scale) of the others."""
     cols = " ".join(f'"{LABELS[t]}"' for t in targets)
     def dat(name, rows):
@@ -179,11 +196,11 @@ def plot_throughput(out, targets, results):
             for r in rows:
                 vals = [results[t].get((r[0], r[1]), (None,))[0] for t in targets]
                 f.write(f'"{r[3]}" ' + " ".join("NaN" if v is None else f"{v:.3f}" for v in vals) + "\n")
-    dat("throughput-mbs.dat", [r for r in ROWS if r[2] == "MB/s"])
-    dat("throughput-iops.dat", [r for r in ROWS if r[2] != "MB/s"])
+    dat("throughput-mbs.dat", [r for r in rows if r[2] == "MB/s"])
+    dat("throughput-iops.dat", [r for r in rows if r[2] != "MB/s"])
     n = len(targets) + 1
     script = f"""
-set terminal pngcairo size 1400,1000 font "DejaVu Sans,11"
+set terminal pngcairo size 1600,1100 font "DejaVu Sans,10"
 set output "throughput.png"
 set multiplot layout 2,1 title "pmemfs bench: throughput by target (higher is better)"
 set style data histograms
@@ -243,76 +260,147 @@ plot for [i=2:{n}] "wear.dat" using i:xtic(1) title columnheader(i)
     return gnuplot(script, out)
 
 
+def keys_of(raw, targets, job):
+    """The result keys of a job over all targets: job itself, or job@placement in PLACEMENTS order."""
+    found = set()
+    for t in targets:
+        d = os.path.join(raw, t)
+        for f in os.listdir(d) if os.path.isdir(d) else []:
+            m = re.fullmatch(re.escape(job) + r"(@(\w+))?\.json", f)
+            if m:
+                found.add(m.group(2))
+    order = [None] + PLACEMENTS
+    return [job if p is None else f"{job}@{p}" for p in sorted(found, key=lambda p: order.index(p) if p in order else 99)]
+
+
+def placement(key):
+    return key.split("@", 1)[1] if "@" in key else None
+
+
+def read_rc(raw, t, key):
+    path = os.path.join(raw, t, f"{key}.rc")
+    if not os.path.exists(path):
+        return None
+    rc = open(path).read().split() or ["?"]
+    if rc[0] == "0":
+        return None
+    errp = os.path.join(raw, t, f"{key}.err")
+    err = open(errp).read().strip()[:200] if os.path.exists(errp) else ""
+    return f"{t}/{key}: fio exit {rc[0]} {err}"
+
+
+def wa_of(raw, t, key):
+    return write_amp(load(os.path.join(raw, t, f"{key}.stats-before.json")),
+                     load(os.path.join(raw, t, f"{key}.stats-after.json")))
+
+
 def main(out):
     raw = os.path.join(out, "raw")
     run = load(os.path.join(raw, "run.json")) or {}
     metas = {t: load(os.path.join(raw, t, "meta.json")) for t in TARGETS}
     ran = [t for t in TARGETS if metas.get(t) and "skipped" not in metas[t]]
     skipped = [(t, metas[t]["skipped"]) for t in TARGETS if metas.get(t) and "skipped" in metas[t]]
+    # One row per (key, direction): the 4 KiB jobs have one key per placement.
+    rows = []
+    for job, direction, unit, label in ROWS:
+        for key in keys_of(raw, ran, job):
+            pl = placement(key)
+            rows.append((key, direction, unit, label + (f" [{PLACE_LABEL.get(pl, pl)}]" if pl else "")))
     results, errors = {}, []
     for t in ran:
         results[t] = {}
-        for job, direction, unit, _ in ROWS:
-            fig = figure(load(os.path.join(raw, t, f"{job}.json")), direction, unit)
+        for key, direction, unit, _ in rows:
+            fig = figure(load(os.path.join(raw, t, f"{key}.json")), direction, unit)
             if fig:
-                results[t][(job, direction)] = fig
-        for job in JOBS:
-            rc = (open(os.path.join(raw, t, f"{job}.rc")).read().split() or ["?"]) if os.path.exists(os.path.join(raw, t, f"{job}.rc")) else None
-            if rc and rc[0] != "0":
-                err = open(os.path.join(raw, t, f"{job}.err")).read().strip()[:200] if os.path.exists(os.path.join(raw, t, f"{job}.err")) else ""
-                errors.append(f"{t}/{job}: fio exit {rc[0]} {err}")
+                results[t][(key, direction)] = fig
+        for key in dict.fromkeys(r[0] for r in rows):
+            e = read_rc(raw, t, key)
+            if e:
+                errors.append(e)
+    pm = [t for t in ran if t.startswith("pmemfs")]
+    base_label = LABELS[BASE]
 
     md = ["# pmemfs bench report", ""]
     mode = "quick (`make bench QUICK=1`)" if run.get("quick") else "full (`make bench`)"
-    per_target = ", ".join("%s %s s" % (t, metas[t].get("seconds", "?")) for t in ran)
+    per_target = ", ".join("%s %s s (load %s)" % (t, metas[t].get("seconds", "?"), metas[t].get("load", "?")) for t in ran)
     md.append(f"Mode: {mode}. Suite run time: {run.get('seconds', '?')} s ({per_target}).")
-    md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} s per timed job "
-              f"(+{run.get('ramp')} s ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
+    md.append(f"Parameters: {run.get('numjobs')} jobs per fio job, {run.get('runtime')} (s unless marked) per timed job "
+              f"(+{run.get('ramp')} ramp), data files {run.get('size')} per job, WAL {run.get('wal_size')}, "
               f"{run.get('nrfiles')} files per job for the metadata jobs, hot overwrite "
-              f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB. ioengine=psync.")
+              f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB (at most {run.get('hot_max_runtime', '?')} s "
+              f"on pmemfs, {run.get('hot_others_runtime', '?')} s elsewhere, where only its rate counts). ioengine=psync.")
+    md.append(f"Load average (1, 5, 15 min) at the start: {run.get('load_start', '?')}, at the end: "
+              f"{run.get('load_end', '?')}, on {os.cpu_count()} CPUs: above the CPU count, other work shared "
+              "the machine and the figures are noisy. Targets run one after the other, so a ratio also "
+              "carries any change of load between them (the 1-minute load per target is in the line above).")
+    md.append("")
+    md.append(f"CPU placement ({os.cpu_count()} CPUs): the 4 KiB jobs ({run.get('pin_jobs', '?')}) ran once per "
+              f"placement: **same CPU** = fio ({run.get('pin_numjobs', '?')} job) and every thread of the "
+              f"server pinned to CPU {run.get('fio_cpu', '?')}; **split CPUs** = fio on CPU {run.get('fio_cpu', '?')}, "
+              f"the server on CPU {run.get('server_cpu', '?')}; **unpinned** = {run.get('numjobs')} fio jobs, "
+              f"the scheduler decides. Placements run: {run.get('placements', '?')}. All other jobs run unpinned. "
+              "Every target gets the same treatment (tmpfs has no server: only fio is pinned). "
+              "Compare targets within one placement; the spread between placements is the machine, "
+              "not the filesystem.")
     md.append("")
     for t, why in skipped:
         md.append(f"- **{LABELS[t]}: skipped**: {why}")
     if skipped:
         md.append("")
+
+    # Summary: ratios to the C RAM filesystem
+    md += [f"## Ratio to the C RAM filesystem ({BASE})", ""]
+    if BASE not in ran:
+        md.append(f"{base_label} did not run, so there are no ratios (see the skipped targets).")
+    others = [t for t in ran if t != BASE]
+    md.append(f"Each cell is the target's throughput over {base_label}'s in the same job and placement "
+              "(1.00 = as fast as a C filesystem that keeps its data in RAM on libfuse 3 with 1 MiB requests).")
+    md.append("")
+    md.append(f"| job | {SHORT[BASE]} | " + " | ".join(SHORT[t] for t in others) + " |")
+    md.append("|---|--:|" + "--:|" * len(others))
+    for key, direction, unit, label in rows:
+        base = results.get(BASE, {}).get((key, direction))
+        cells = []
+        for t in others:
+            fig = results[t].get((key, direction))
+            cells.append(f"{fig[0] / base[0]:.2f}" if fig and base and base[0] else "–")
+        absval = f"{fmt(base[0], unit)}{'' if unit == 'MB/s' else ' ' + unit}" if base else "–"
+        md.append(f"| {label} | {absval} | " + " | ".join(cells) + " |")
+    md += ["", "Columns: " + "; ".join(f"{SHORT[t]} = {LABELS[t]}" for t in [BASE] + others if t in ran) + ".", ""]
+
     md += ["## Throughput and latency", "",
            "Latency is fio's completion latency per operation in µs (p50 / p99 / p99.9). "
-           "*vs C* is the throughput as a ratio to the C no-op FUSE filesystem (the FUSE limit "
-           "of this machine). WA is write amplification (media bytes / user bytes, from "
-           "`pmemfs stats` before and after the job).", ""]
-    md.append("| job | target | throughput | p50 µs | p99 µs | p99.9 µs | vs C | WA |")
+           f"*vs C RAM* is the throughput as a ratio to {base_label}. WA is write amplification "
+           "(media bytes / user bytes, from `pmemfs stats` before and after the job).", ""]
+    md.append("| job | target | throughput | p50 µs | p99 µs | p99.9 µs | vs C RAM | WA |")
     md.append("|---|---|--:|--:|--:|--:|--:|--:|")
     wa_rows = {}
-    for job, direction, unit, label in ROWS:
-        base = results.get(BASE, {}).get((job, direction))
+    for key, direction, unit, label in rows:
+        base = results.get(BASE, {}).get((key, direction))
         for t in ran:
-            fig = results[t].get((job, direction))
+            fig = results[t].get((key, direction))
             if not fig:
                 md.append(f"| {label} | {LABELS[t]} | – | | | | | |")
                 continue
             ratio = f"{fig[0] / base[0]:.2f}×" if base and base[0] else "–"
             wa = ""
-            if t.startswith("pmemfs"):
-                if (t, job) not in wa_rows:
-                    wa_rows[(t, job)] = write_amp(load(os.path.join(raw, t, f"{job}.stats-before.json")),
-                                                  load(os.path.join(raw, t, f"{job}.stats-after.json")))
-                wa = fmt(wa_rows[(t, job)][0]) if wa_rows[(t, job)][0] is not None else "n/a"
+            if t in pm:
+                if (t, key) not in wa_rows:
+                    wa_rows[(t, key)] = wa_of(raw, t, key)
+                wa = fmt(wa_rows[(t, key)][0]) if wa_rows[(t, key)][0] is not None else "n/a"
             md.append(f"| {label} | {LABELS[t]} | {fmt(fig[0], unit)}{'' if unit == 'MB/s' else ' ' + unit} | "
                       f"{fmt(fig[1])} | {fmt(fig[2])} | {fmt(fig[3])} | {ratio} | {wa} |")
     md.append("")
-    pm = [t for t in ran if t.startswith("pmemfs")]
     md += ["## Write amplification per job", ""]
     if pm:
         md.append("| job | " + " | ".join(LABELS[t] for t in pm) + " |")
         md.append("|---|" + "--:|" * len(pm))
-        for job in JOBS:
+        for key in dict.fromkeys(r[0] for r in rows):
             cells = []
             for t in pm:
-                wa, note = wa_rows.get((t, job)) or write_amp(
-                    load(os.path.join(raw, t, f"{job}.stats-before.json")),
-                    load(os.path.join(raw, t, f"{job}.stats-after.json")))
+                wa, note = wa_rows.get((t, key)) or wa_of(raw, t, key)
                 cells.append(f"{fmt(wa) if wa is not None else 'n/a'} ({note})")
-            md.append(f"| {job} | " + " | ".join(cells) + " |")
+            md.append(f"| {key} | " + " | ".join(cells) + " |")
         md += ["", "WA of a job is the media bytes written during it over the bytes fio wrote in it. "
                "In cached mode the write-back of dirty pages can happen during a later job "
                "(for example the read or stat jobs), and is then counted there; the hot overwrite "
@@ -322,7 +410,7 @@ def main(out):
     md.append("")
 
     md += ["## Plots", ""]
-    err = plot_throughput(out, ran, results) if ran else "no target ran"
+    err = plot_throughput(out, ran, results, rows) if ran else "no target ran"
     md.append(f"![throughput](throughput.png)" if not err else f"throughput plot failed: {err}")
     hists = []
     for t in pm:
@@ -345,11 +433,20 @@ def main(out):
     md += ["## Targets", ""]
     for t in ran:
         m = metas[t]
+        req = f"; requests seen: {m['requests']}" if m.get("requests") else ""
         md.append(f"- **{LABELS[t]}**: mounted as `{m.get('mount', '?')}`, direct={m.get('direct')}"
-                  f"{'' if m.get('direct') else ' (O_DIRECT refused: buffered I/O)'}")
-    md.append(f"- FUSE options: noop C `-o {run.get('fuse_opts_c')}` (max_write 131072, set in init), "
-              f"noop Java `-o {run.get('fuse_opts_java')}`; pmemfs cache {run.get('pmemfs_cache_size')}, "
-              f"region {run.get('pmemfs_region_size')}.")
+                  f"{'' if m.get('direct') else ' (O_DIRECT refused: buffered I/O)'}{req}")
+    cmw = run.get("c_max_write", "?")
+    md.append("- The C RAM fs and the C no-op are one source (`noop-c/ramfs.c`, libfuse 3's low-level API, "
+              "multi-threaded loop); the no-op discards writes and reads zeros, so the gap between the two is "
+              "what keeping the data costs. The high-level no-op (`noop-c/noopfs.c`, target noop-c-hl) is the "
+              "twin of the Java no-op on jnr-fuse.")
+    md.append(f"- FUSE options: C targets `-o {run.get('fuse_opts_c')}` with max_write {cmw} set in init "
+              f"(libfuse 3.14 then answers max_pages = max_write / 4 KiB, which also caps reads); "
+              f"Java no-op on jnr-fuse `-o {run.get('fuse_opts_java')}` (libfuse 2: 128 KiB at most). "
+              f"pmemfs: cache {run.get('pmemfs_cache_size')}, region {run.get('pmemfs_region_size')}, "
+              f"frontends offered by `pmemfs mount`: {run.get('pmemfs_frontends') or 'no --frontend option (jnr-fuse only)'}"
+              f"{', extra flags `' + run['pmemfs_mount_opts'] + '`' if run.get('pmemfs_mount_opts') else ''}.")
     if errors:
         md += ["", "## Errors", ""] + [f"- {e}" for e in errors]
     md += ["", "## Machine", ""] + [f"- {k}: {v}" for k, v in machine()] + [""]

@@ -2,16 +2,28 @@
 # bench/run.sh: runs the fio suite in bench/jobs against each target, side by side, and
 # writes bench/out/report.md with PNG plots (via bench/report.py).
 #
-# Targets: tmpfs (kernel, no FUSE), noop-c (libfuse 3 no-op: the FUSE limit), noop-java
-# (jnr-fuse no-op: what the binding costs), pmemfs-cached and pmemfs-dax (bin/pmemfs).
-# A target that cannot be mounted is skipped with one line saying why; the run goes on.
+# Targets (README.md): tmpfs (kernel, no FUSE); ramfs-c (a RAM filesystem on libfuse 3's
+# low-level API, the baseline of every ratio); noop-c (the same, discarding: the protocol
+# cost); noop-c-hl (libfuse 3 high-level no-op, not run by default); noop-java (jnr-fuse
+# no-op: what that binding costs); pmemfs-cached and pmemfs-dax (bin/pmemfs on the
+# jnr-fuse frontend); pmemfs-kernel-cached and pmemfs-kernel-dax (`--frontend=kernel`, the
+# /dev/fuse frontend of issue 10) and noop-kernel (a Java no-op on that frontend: a hook,
+# NOOP_KERNEL_CMD). A target that cannot be mounted is skipped with one line saying why.
 #
-# Usage: bench/run.sh            (full: about 2.5 min per target)
-#        QUICK=1 bench/run.sh    (about 15 s per target)
-# Environment: TARGETS="tmpfs noop-c ..." (subset/order), JOBS="seqwrite randread ..."
-#   (subset of job names), OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE, ...
-#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.region), PMEMFS_REGION_SIZE,
-#   PMEMFS_CACHE_SIZE. The binaries must be built (make bench does it).
+# CPU placement: on a 2-core machine 4 KiB IOPS depend mostly on whether fio and the FUSE
+# server share a CPU, so the 4 KiB jobs (PIN_JOBS) run once per PLACEMENTS entry:
+#   same  = fio (PIN_NUMJOBS jobs, default 1) and every thread of the server on CPU FIO_CPU;
+#   split = fio on FIO_CPU, the server on SERVER_CPU;
+#   free  = no pinning, NUMJOBS fio jobs (the scheduler decides).
+# The other jobs run unpinned. Every target gets the same treatment (tmpfs: fio only).
+#
+# Usage: bench/run.sh            (full: about 90 s per target; pinned: all 4 KiB jobs, 3 ways)
+#        QUICK=1 bench/run.sh    (about 15-35 s per target; pinned: rand read/write, 2 ways)
+# Environment: TARGETS="tmpfs ramfs-c ..." (subset/order), JOBS="seqwrite randread ..."
+#   (subset of job names), PLACEMENTS, OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE,
+#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.XXXXXX.region, one per run), PMEMFS_REGION_SIZE,
+#   PMEMFS_CACHE_SIZE, PMEMFS_MOUNT_OPTS, NOOP_KERNEL_CMD. The binaries must be built
+#   (make bench does it).
 #
 # Every mount this script makes is recorded and unmounted on exit (trap), whatever happens.
 set -uo pipefail
@@ -23,25 +35,38 @@ OUT=${OUT:-$HERE/out}
 RAW=$OUT/raw
 PMEMFS=${PMEMFS:-$ROOT/bin/pmemfs}
 QUICK=${QUICK:-0}
-TARGETS=${TARGETS:-"tmpfs noop-c noop-java pmemfs-cached pmemfs-dax"}
+TARGETS=${TARGETS:-"tmpfs ramfs-c noop-c noop-java pmemfs-cached pmemfs-dax pmemfs-kernel-cached pmemfs-kernel-dax noop-kernel"}
 JOBS=${JOBS:-}
 
 if [ "$QUICK" = 1 ]; then
-  : "${RUNTIME:=1}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
+  # A smoke test: fio's own start and stop (about 0.7 s a run) dominate, so fewer runs.
+  : "${RUNTIME:=500ms}" "${RAMP:=0}" "${SIZE:=16m}" "${WAL_SIZE:=16m}" "${NRFILES:=200}"
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
+  : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
-  : "${RUNTIME:=10}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
+  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
+  : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
 : "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
-: "${PMEMFS_REGION:=/dev/shm/pmemfs-bench.region}" "${PMEMFS_CACHE_SIZE:=2G}"
+# The hot overwrite runs to its size on pmemfs (its WA needs every pass); elsewhere only its
+# rate counts, so it stops after HOT_OTHERS_RUNTIME seconds.
+: "${HOT_OTHERS_RUNTIME:=10}"
+: "${PMEMFS_CACHE_SIZE:=2G}"
 : "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount}"
 : "${FUSE_OPTS_C:=auto_unmount}"
+# 1 MiB requests for the libfuse 3 targets (libfuse derives max_pages 256 from it), as the
+# kernel frontend of pmemfs negotiates; jnr-fuse (libfuse 2) stays capped at 128 KiB.
+: "${C_MAX_WRITE:=1048576}"
+: "${PIN_NUMJOBS:=1}" "${FIO_CPU:=0}" "${SERVER_CPU:=1}"
+ALL_CPUS=0-$(($(nproc) - 1))
 export RUNTIME RAMP SIZE WAL_SIZE NRFILES HOT_LOOPS HOT_MAX_RUNTIME META_MAX_RUNTIME NUMJOBS
 export HOT_HALF=$((HOT_SIZE_MB / 2))m HOT_IO=$((HOT_SIZE_MB / 2 * HOT_LOOPS))m
 
 FUSERMOUNT=$(command -v fusermount3 || command -v fusermount || echo fusermount)
 WORK=$(mktemp -d /tmp/pmemfs-bench.XXXXXX)
+# One region per run, so that two benches on one machine never format each other's region.
+: "${PMEMFS_REGION:=/dev/shm/$(basename "$WORK").region}"
 MOUNTS=()      # mount points this script mounted
 REGION_MADE=   # set once this script ran pmemfs mkfs on PMEMFS_REGION
 declare -A PIDS KINDS
@@ -104,8 +129,37 @@ on_signal() {
 trap cleanup EXIT
 trap on_signal INT TERM HUP
 
-pmemfs_ok() {
-  [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1
+PMEMFS_OK=
+pmemfs_ok() {  # true when bin/pmemfs runs (checked once: a JVM start)
+  [ -z "$PMEMFS_OK" ] && { [ -x "$PMEMFS" ] && "$PMEMFS" --help >/dev/null 2>&1 && PMEMFS_OK=1 || PMEMFS_OK=0; }
+  [ "$PMEMFS_OK" = 1 ]
+}
+
+FRONTENDS=unknown
+pmemfs_frontends() {  # prints the --frontend values `pmemfs mount` accepts (empty: no choice)
+  if [ "$FRONTENDS" = unknown ]; then
+    local help
+    help=$("$PMEMFS" mount --help 2>&1)
+    FRONTENDS=
+    if grep -q -- --frontend <<<"$help"; then
+      FRONTENDS=$(grep -o -E 'kernel|jnr-fuse' <<<"$help" | sort -u | tr '\n' ' ')
+    fi
+  fi
+  echo "$FRONTENDS"
+}
+
+# The server's processes of the target mounted at mnt: every process whose command line names
+# the mount point (the daemon, a JVM, fusermount's auto_unmount helper). fio's does not.
+server_pids() { pgrep -f -- "$1( |\$)" 2>/dev/null; }
+
+# place_server mnt cpus: sets the CPU affinity of every thread of the server; prints how many
+# processes it pinned.
+place_server() {
+  local p n=0
+  for p in $(server_pids "$1"); do
+    taskset -a -p -c "$2" "$p" >/dev/null 2>&1 && n=$((n + 1))
+  done
+  echo $n
 }
 
 # mount_target NAME MNT: mounts NAME at MNT; prints the reason and returns 1 when it cannot.
@@ -117,24 +171,48 @@ mount_target() {
       mount -t tmpfs -o "size=$TMPFS_SIZE" bench-tmpfs "$mnt" || { echo "mount -t tmpfs failed"; return 1; }
       KINDS[$mnt]=tmpfs ;;
     noop-c)
-      [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs)"; return 1; }
+      [ -x "$BUILD/noop-c/noopfs-ll" ] || { echo "noop-c not built ($BUILD/noop-c/noopfs-ll)"; return 1; }
       # setsid: a Ctrl-C on the terminal goes to run.sh, whose trap unmounts in order.
-      setsid "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      RAMFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/noopfs-ll" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    noop-c-hl)
+      [ -x "$BUILD/noop-c/noopfs" ] || { echo "noop-c-hl not built ($BUILD/noop-c/noopfs)"; return 1; }
+      NOOPFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/noopfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    ramfs-c)
+      [ -x "$BUILD/noop-c/ramfs" ] || { echo "ramfs-c not built ($BUILD/noop-c/ramfs)"; return 1; }
+      RAMFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/ramfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
+      pid=$!; KINDS[$mnt]=fuse ;;
+    noop-kernel)
+      # Hook: a Java no-op filesystem on pmemfs's /dev/fuse frontend, once one exists. The
+      # command mounts at the directory given as its last argument and stays in the foreground.
+      [ -n "${NOOP_KERNEL_CMD:-}" ] || { echo "no Java no-op on the kernel frontend yet (set NOOP_KERNEL_CMD to a command that mounts one at its last argument)"; return 1; }
+      # shellcheck disable=SC2086 # a command line, word-split on purpose
+      setsid $NOOP_KERNEL_CMD "$mnt" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
     noop-java)
       [ -x "$BUILD/noop-java/run" ] || { echo "noop-java not built ($BUILD/noop-java/run)"; return 1; }
       setsid "$BUILD/noop-java/run" "$mnt" -o "$FUSE_OPTS_JAVA" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
-    pmemfs-cached|pmemfs-dax)
+    pmemfs-cached|pmemfs-dax|pmemfs-kernel-cached|pmemfs-kernel-dax)
       pmemfs_ok || { echo "pmemfs not built yet ($PMEMFS missing or failing)"; return 1; }
-      local dax=never; [ "$name" = pmemfs-dax ] && dax=always
+      local dax=never frontend=; [ "${name%dax}" != "$name" ] && dax=always
+      # The jnr-fuse targets name their frontend once pmemfs has a choice (the default may
+      # change to kernel); the kernel targets need that choice.
+      case $name in
+        pmemfs-kernel-*)
+          pmemfs_frontends | grep -qw kernel \
+            || { echo "pmemfs has no --frontend=kernel yet (issue 10)"; return 1; }
+          frontend=--frontend=kernel ;;
+        *) pmemfs_frontends | grep -qw jnr-fuse && frontend=--frontend=jnr-fuse ;;
+      esac
       # A fresh region per mode, so wear and write amplification start from zero.
       REGION_MADE=1
       "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
         || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
       KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
       # shellcheck disable=SC2086 # PMEMFS_MOUNT_OPTS: extra mount flags, word-split on purpose
-      setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" ${PMEMFS_MOUNT_OPTS:-} --background \
+      setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" $frontend ${PMEMFS_MOUNT_OPTS:-} --background \
         "$PMEMFS_REGION" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
         || { echo "pmemfs mount failed (see $RAW/$name/daemon.log)"; return 1; } ;;
     *) echo "unknown target"; return 1 ;;
@@ -163,8 +241,59 @@ probe_direct() {  # prints 1 when O_DIRECT opens and writes work on mnt
 
 job_name() { basename "$1" .fio | sed 's/^[0-9]*-//'; }
 
+# run_job target mnt jobfile job placement: one fio run; its results are RAW/target/KEY.*
+# with KEY = job, or job@placement for the pinned 4 KiB jobs.
+run_job() {
+  local name=$1 mnt=$2 f=$3 job=$4 pl=$5 key=$4 rc js nj=$NUMJOBS servers
+  local -a pin=()
+  [ -n "$pl" ] && key="$job@$pl"
+  case $pl in
+    same) servers=$(place_server "$mnt" "$FIO_CPU"); pin=(taskset -c "$FIO_CPU"); nj=$PIN_NUMJOBS ;;
+    split) servers=$(place_server "$mnt" "$SERVER_CPU"); pin=(taskset -c "$FIO_CPU"); nj=$PIN_NUMJOBS ;;
+    free|"") servers=$(place_server "$mnt" "$ALL_CPUS") ;;
+    *) log "unknown placement $pl (same, split or free)"; return ;;
+  esac
+  if [ -n "$pl" ]; then
+    printf '{"placement": "%s", "numjobs": %s, "fio_cpus": "%s", "server_processes": %s}\n' "$pl" "$nj" \
+      "$([ "$pl" = free ] && echo "$ALL_CPUS" || echo "$FIO_CPU")" "$servers" >"$RAW/$name/$key.place.json"
+    [ "$servers" = 0 ] && [ "${KINDS[$mnt]}" != tmpfs ] && log "$name/$key: no server process found to pin"
+  fi
+  # One stats read per job: the "before" of a job is the "after" of the previous one, or the
+  # stats right after the mount.
+  # The hot overwrite starts from a clean cache, so its WA counts no write-back of earlier
+  # jobs' pages (libfuse 2 has no syncfs: fsync every file, then take fresh "before" stats).
+  if [ "$job" = hot-overwrite ] && [[ $name == pmemfs-* ]]; then
+    python3 -c 'import os, sys
+for d, _, fs in os.walk(sys.argv[1]):
+    for f in fs:
+        fd = os.open(os.path.join(d, f), os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt"
+    stats "$name" "$mnt" "$RAW/$name/.last-stats.json"
+  fi
+  [ -f "$RAW/$name/.last-stats.json" ] && cp "$RAW/$name/.last-stats.json" "$RAW/$name/$key.stats-before.json"
+  js=$SECONDS
+  # In the background + wait, so that a signal runs the trap at once (bash defers traps
+  # while a foreground child runs); timeout forwards the INT the trap sends to fio.
+  local hot_cap=$HOT_MAX_RUNTIME
+  [[ $name != pmemfs-* ]] && [ "$HOT_OTHERS_RUNTIME" -lt "$hot_cap" ] && hot_cap=$HOT_OTHERS_RUNTIME
+  HOT_MAX_RUNTIME=$hot_cap NUMJOBS=$nj timeout --signal=INT --kill-after=10 $((${RUNTIME//[!0-9]/} + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
+    "${pin[@]}" fio --output-format=json --output="$RAW/$name/$key.json" "$f" 2>"$RAW/$name/$key.err" &
+  FIO_PID=$!
+  wait "$FIO_PID"
+  rc=$?
+  FIO_PID=
+  # The hot overwrite's WA must include writing back what the cache absorbed: fsync the file
+  # once at the end (fio's end_fsync would fsync after every pass over the file).
+  [ "$job" = hot-overwrite ] && [ -f "$mnt/hot.dat" ] && \
+    python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt/hot.dat"
+  stats "$name" "$mnt" "$RAW/$name/$key.stats-after.json"
+  [ -f "$RAW/$name/$key.stats-after.json" ] && cp "$RAW/$name/$key.stats-after.json" "$RAW/$name/.last-stats.json"
+  [ $rc -ne 0 ] && log "$name/$key: fio exit $rc: $(head -c 300 "$RAW/$name/$key.err" | tr '\n' ' ')"
+  echo "$rc $((SECONDS - js))" >"$RAW/$name/$key.rc"
+}
+
 run_target() {
-  local name=$1 reason t0=$SECONDS
+  local name=$1 reason t0=$SECONDS load0
+  load0=$(cut -d' ' -f1 /proc/loadavg)
   local mnt=$WORK/$name
   mkdir -p "$RAW/$name"
   if ! mount_target "$name" "$mnt" >"$WORK/reason"; then
@@ -181,60 +310,45 @@ run_target() {
   log "$name: mounted at $mnt ($opts), direct=$DIRECT"
   rm -f "$RAW/$name/.last-stats.json"
   stats "$name" "$mnt" "$RAW/$name/.last-stats.json"
-  local f job rc js
+  local f job pl
   for f in "$HERE"/jobs/*.fio; do
     job=$(job_name "$f")
     if [ -n "$JOBS" ] && [ "$job" != layout ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
-    # One `pmemfs stats` per job (a JVM start each): the "before" of a job is the "after"
-    # of the previous one, or the stats right after the mount.
-    # The hot overwrite starts from a clean cache, so its WA counts no write-back of earlier
-    # jobs' pages (libfuse 2 has no syncfs: fsync every file, then take fresh "before" stats).
-    if [ "$job" = hot-overwrite ] && [[ $name == pmemfs-* ]]; then
-      python3 -c 'import os, sys
-for d, _, fs in os.walk(sys.argv[1]):
-    for f in fs:
-        fd = os.open(os.path.join(d, f), os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt"
-      stats "$name" "$mnt" "$RAW/$name/.last-stats.json"
+    if [[ " $PIN_JOBS " == *" $job "* ]]; then
+      for pl in $PLACEMENTS; do run_job "$name" "$mnt" "$f" "$job" "$pl"; done
+    else
+      run_job "$name" "$mnt" "$f" "$job" ""
     fi
-    [ -f "$RAW/$name/.last-stats.json" ] && cp "$RAW/$name/.last-stats.json" "$RAW/$name/$job.stats-before.json"
-    js=$SECONDS
-    # In the background + wait, so that a signal runs the trap at once (bash defers traps
-    # while a foreground child runs); timeout forwards the INT the trap sends to fio.
-    timeout --signal=INT --kill-after=10 $((RUNTIME + HOT_MAX_RUNTIME + META_MAX_RUNTIME + 60)) \
-      fio --output-format=json --output="$RAW/$name/$job.json" "$f" 2>"$RAW/$name/$job.err" &
-    FIO_PID=$!
-    wait "$FIO_PID"
-    rc=$?
-    FIO_PID=
-    # The hot overwrite's WA must include writing back what the cache absorbed: fsync the file
-    # once at the end (fio's end_fsync would fsync after every pass over the file).
-    [ "$job" = hot-overwrite ] && [ -f "$mnt/hot.dat" ] && \
-      python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt/hot.dat"
-    stats "$name" "$mnt" "$RAW/$name/$job.stats-after.json"
-    [ -f "$RAW/$name/$job.stats-after.json" ] && cp "$RAW/$name/$job.stats-after.json" "$RAW/$name/.last-stats.json"
-    [ $rc -ne 0 ] && log "$name/$job: fio exit $rc: $(head -c 300 "$RAW/$name/$job.err" | tr '\n' ' ')"
-    echo "$rc $((SECONDS - js))" >"$RAW/$name/$job.rc"
   done
   unmount_target "$mnt"
-  printf '{"target": "%s", "direct": %s, "mount": "%s", "seconds": %d}\n' \
-    "$name" "$DIRECT" "$opts" $((SECONDS - t0)) >"$RAW/$name/meta.json"
+  # The C targets print the largest read and write they were sent when they unmount.
+  local sizes
+  sizes=$(grep -o 'largest read [0-9]* bytes.*' "$RAW/$name/daemon.log" 2>/dev/null | tail -1 | tr -d '"\\')
+  printf '{"target": "%s", "direct": %s, "mount": "%s", "seconds": %d, "requests": "%s", "load": "%s -> %s"}\n' \
+    "$name" "$DIRECT" "$opts" $((SECONDS - t0)) "$sizes" "$load0" "$(cut -d' ' -f1 /proc/loadavg)" >"$RAW/$name/meta.json"
   log "$name: done in $((SECONDS - t0)) s"
 }
 
 main() {
-  local t0=$SECONDS
+  local t0=$SECONDS load0
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
   rm -rf "$RAW"; mkdir -p "$RAW"
   command -v fio >/dev/null || { log "fio is missing (make bench installs it)"; exit 1; }
-  log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime ${RUNTIME}s per timed job"
+  log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime $RUNTIME (s unless marked) per timed job; pinned: $PIN_JOBS ($PLACEMENTS)"
+  [[ " $TARGETS " == *" pmemfs-"* ]] && pmemfs_ok && pmemfs_frontends >/dev/null
   local t
   for t in $TARGETS; do run_target "$t"; done
   cat >"$RAW/run.json" <<EOF
 {"quick": $([ "$QUICK" = 1 ] && echo true || echo false), "seconds": $((SECONDS - t0)),
- "runtime": $RUNTIME, "ramp": $RAMP, "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE",
+ "runtime": "$RUNTIME", "ramp": "$RAMP", "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE",
  "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
- "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA",
+ "hot_max_runtime": $HOT_MAX_RUNTIME, "hot_others_runtime": $HOT_OTHERS_RUNTIME,
+ "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA", "c_max_write": $C_MAX_WRITE,
+ "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "pin_numjobs": $PIN_NUMJOBS,
+ "fio_cpu": "$FIO_CPU", "server_cpu": "$SERVER_CPU", "all_cpus": "$ALL_CPUS",
+ "pmemfs_frontends": "$FRONTENDS", "pmemfs_mount_opts": "${PMEMFS_MOUNT_OPTS:-}",
  "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",
- "targets": "$TARGETS"}
+ "targets": "$TARGETS", "load_start": "$load0", "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOF
   python3 "$HERE/report.py" "$OUT" || log "report.py failed"
   log "finished in $((SECONDS - t0)) s: $OUT/report.md"

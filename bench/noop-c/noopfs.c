@@ -1,10 +1,11 @@
 /*
- * noopfs: a no-op FUSE filesystem on libfuse 3, the "FUSE limit" baseline of `make bench`.
+ * noopfs: a no-op FUSE filesystem on libfuse 3's high-level API (bench target noop-c-hl, not
+ * run by default; the default no-op, noop-c, is ramfs.c built with -DDISCARD).
  *
  * One flat directory. Files keep a mode, a size and three timestamps, but no data: writes
  * are discarded (only the size grows), reads return zeros up to the file size. That is the
  * least work that keeps fio, cp and dd correct, so the figures measured on it are what the
- * kernel FUSE transport plus libfuse cost on this machine.
+ * kernel FUSE transport plus libfuse's high-level (path-based) layer cost on this machine.
  *
  * It is the twin of bench/noop-java (same semantics, same callbacks, path-based high-level
  * API, multi-threaded loop), so the gap between the two is what the Java binding costs.
@@ -14,9 +15,10 @@
  * only freed under the write lock.
  *
  * Usage: noopfs MOUNTPOINT [-o OPTS] [-s] [-d]   (libfuse 3 command line; foreground)
- *   max_write is set to NOOPFS_MAX_WRITE bytes (default 131072, the value pmemfs uses on
- *   libfuse 2 through jnr-fuse, where the kernel caps it at 128 KiB; libfuse 3 could go
- *   to 1 MiB). Unmount with `fusermount3 -u MOUNTPOINT`.
+ *   max_write is set to NOOPFS_MAX_WRITE bytes (default 1048576, libfuse 3's maximum, from
+ *   which it derives max_pages for reads too; jnr-fuse on libfuse 2 is capped at 128 KiB).
+ *   At unmount it prints the largest read and write it was sent. Unmount with
+ *   `fusermount3 -u MOUNTPOINT`.
  */
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
@@ -48,7 +50,16 @@ static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static uint64_t next_ino = 2;
 static uint64_t nfiles;
 static struct timespec root_time;
-static unsigned max_write = 131072;
+static unsigned max_write = 1u << 20;
+static size_t largest_read, largest_write;   /* atomics: what the kernel really sent */
+static unsigned proto_major, proto_minor;
+
+static void note_max(size_t *slot, size_t v)
+{
+	size_t cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	while (v > cur && !__atomic_compare_exchange_n(slot, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
 
 static uint32_t hash(const char *s)
 {
@@ -74,7 +85,16 @@ static void *nf_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)cfg;
 	conn->max_write = max_write;
+	proto_major = conn->proto_major;
+	proto_minor = conn->proto_minor;
 	return NULL;
+}
+
+static void nf_destroy(void *data)
+{
+	(void)data;
+	fprintf(stderr, "noopfs: largest read %zu bytes, largest write %zu bytes, max_write %u, protocol %u.%u\n",
+		largest_read, largest_write, max_write, proto_major, proto_minor);
 }
 
 static void fill(struct stat *st, const struct node *n)
@@ -173,6 +193,7 @@ static int nf_open(const char *path, struct fuse_file_info *fi)
 static int nf_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
+	note_max(&largest_read, size);
 	pthread_rwlock_rdlock(&table_lock);
 	struct node *n = lookup(path);
 	int64_t fsize = n ? __atomic_load_n(&n->size, __ATOMIC_RELAXED) : 0;
@@ -192,6 +213,7 @@ static int nf_write(const char *path, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)buf; (void)fi;
+	note_max(&largest_write, size);
 	pthread_rwlock_rdlock(&table_lock);
 	struct node *n = lookup(path);
 	if (n) {
@@ -348,6 +370,7 @@ static int nf_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 
 static const struct fuse_operations ops = {
 	.init = nf_init,
+	.destroy = nf_destroy,
 	.getattr = nf_getattr,
 	.readdir = nf_readdir,
 	.create = nf_create,

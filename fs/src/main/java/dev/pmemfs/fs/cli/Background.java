@@ -14,7 +14,8 @@ import java.util.List;
  * {@code pmemfs mount --background}: starts this same command again without
  * {@code --background} (same JVM, flags and class path), detached with {@code setsid} and
  * logging to a file, then waits until the mount point shows up in /proc/mounts, or fails with
- * the daemon's own error line if it exits first.
+ * the daemon's own error line if it exits first (and then removes the log, whose error it has
+ * shown). The log of a daemon that mounted stays, for after it stops.
  *
  * <p>Why re-exec rather than fork or a daemon thread: a JVM cannot fork, and the daemon must
  * outlive this process (mount(8) waits for its helper to return). Stateless.
@@ -54,6 +55,7 @@ final class Background {
             }
             if (!p.isAlive()) {
                 echo(log, err, true);
+                deleteLog(log); // its error lines were just shown; nothing ran that a log could explain
                 int code = p.exitValue();
                 return code == 0 ? 1 : code;
             }
@@ -94,6 +96,14 @@ final class Background {
             err.println("pmemfs: cannot read the daemon log " + log + ": " + e.getMessage());
         }
         err.flush();
+    }
+
+    private static void deleteLog(Path log) {
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // best effort: a stale log is harmless
+        }
     }
 
     static Path logFile(Path mnt) {

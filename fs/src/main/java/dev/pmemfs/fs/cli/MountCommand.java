@@ -7,6 +7,8 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.MountOptions;
 import dev.pmemfs.fs.fuse.FuseDaemon;
 import dev.pmemfs.fs.fuse.Fusermount;
+import dev.pmemfs.fs.kernel.KernelMount;
+import dev.pmemfs.fs.kernel.KernelOptions;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import ru.serce.jnrfuse.FuseException;
 
 /**
  * {@code pmemfs mount}: serves a region at a mount point, in the foreground until unmounted or
@@ -52,7 +55,11 @@ final class MountCommand implements Callable<Integer> {
             description = "How often the wear counters are saved to the region, besides unmount (default 30s).")
     Duration wearSaveInterval;
 
-    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, wear_save_interval=.")
+    @Option(names = "--frontend", paramLabel = "kernel|jnr-fuse",
+            description = "FUSE frontend: kernel (/dev/fuse directly, the default) or jnr-fuse (libfuse 2).")
+    String frontend;
+
+    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, wear_save_interval=, frontend=, workers=.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "--background", description = "Detach once mounted; the daemon logs to /run/pmemfs/.")
@@ -77,22 +84,48 @@ final class MountCommand implements Callable<Integer> {
         if (background) {
             return Background.start(reg, mnt, spec.commandLine().getErr());
         }
-        PmemRegion r = PmemRegion.open(reg);
-        FileSystem fs;
+        StderrCapture capture = StderrCapture.start(); // libfuse's words become part of our one error line
+        capture.untilMounted(mnt);
         try {
-            fs = FileSystem.mount(r, mo);
-        } catch (RuntimeException e) {
-            r.close();
+            PmemRegion r = PmemRegion.open(reg);
+            FileSystem fs;
+            try {
+                fs = FileSystem.mount(r, mo);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions, chosenFrontend,
+                    kernelOptions).run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (KernelMount.Failure e) {
+            String said = capture.stopFailed();
+            throw new CliException(e.getMessage() + (said.isEmpty() ? "" : ": " + said));
+        } catch (FuseException e) {
+            String said = capture.stopFailed();
+            throw new CliException("cannot mount " + reg + " at " + mnt + ": "
+                    + (said.isEmpty() ? "FUSE refused the mount" : said));
+        } catch (RuntimeException | Error e) {
+            capture.stopFailed();
             throw e;
+        } finally {
+            System.err.print(capture.stop()); // "" unless the mount ended before it was seen
+            System.err.flush();
         }
-        new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions).run();
         return 0;
     }
+
+    /** Set by {@link #options}: the frontend and, for the kernel one, its options. */
+    private FuseDaemon.Frontend chosenFrontend = FuseDaemon.Frontend.KERNEL;
+    private KernelOptions kernelOptions = KernelOptions.defaults();
 
     /** The core's options from the flags and the pmemfs words of -o; the rest lands in {@code fuse}. */
     MountOptions options(List<String> fuse) {
         MountOptions mo = MountOptions.defaults();
         String daxWord = dax;
+        String frontendWord = frontend;
+        String workers = null;
         Long cache = cacheSize;
         Duration delay = writebackDelay;
         Duration wearSave = wearSaveInterval;
@@ -102,9 +135,11 @@ final class MountCommand implements Callable<Integer> {
                 String value = o.contains("=") ? o.substring(o.indexOf('=') + 1) : "";
                 switch (key) {
                     case "dax" -> daxWord = value;
-                    case "cache_size", "cache-size" -> cache = Units.size(value);
-                    case "writeback_delay", "writeback-delay" -> delay = Units.duration(value);
-                    case "wear_save_interval", "wear-save-interval" -> wearSave = Units.duration(value);
+                    case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
+                    case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
+                    case "wear_save_interval", "wear-save-interval" -> wearSave = converted(() -> Units.duration(value), o);
+                    case "frontend" -> frontendWord = value;
+                    case "workers" -> workers = value;
                     case "" -> { }
                     default -> {
                         if (!DROPPED.contains(key) && !key.startsWith("x-")) {
@@ -120,6 +155,17 @@ final class MountCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
+        }
+        try {
+            if (frontendWord != null) {
+                chosenFrontend = FuseDaemon.Frontend.parse(frontendWord);
+            }
+            if (workers != null) {
+                kernelOptions = kernelOptions.withWorkers(Integer.parseInt(workers));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    e instanceof NumberFormatException ? "workers must be a number, not '" + workers + "'" : e.getMessage());
         }
         if (cache != null) {
             if (cache < (1L << 20)) {
@@ -137,6 +183,15 @@ final class MountCommand implements Callable<Integer> {
             mo = mo.withWearSaveInterval(wearSave);
         }
         return mo;
+    }
+
+    /** A value of an {@code -o} word; a bad one is a usage error, as for the flags. */
+    private <T> T converted(java.util.function.Supplier<T> convert, String word) {
+        try {
+            return convert.get();
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-o " + word + ": " + e.getMessage());
+        }
     }
 
     static void checkMountpoint(Path mnt) {

@@ -3,8 +3,8 @@ package dev.pmemfs.fs.cli;
 import dev.pmemfs.device.RegionException;
 import dev.pmemfs.device.WearCounters;
 import dev.pmemfs.fs.fuse.Fusermount;
-import dev.pmemfs.fs.fuse.LiveStats;
-import dev.pmemfs.fs.fuse.StatsReport;
+import dev.pmemfs.fs.frontend.LiveStats;
+import dev.pmemfs.fs.frontend.StatsReport;
 import dev.pmemfs.fs.layout.Geometry;
 import dev.pmemfs.fs.layout.Superblock;
 import java.io.IOException;
@@ -43,7 +43,7 @@ final class StatsCommand implements Callable<Integer> {
         } else if (Files.exists(p)) {
             WearCounters w = WearCounters.read(p);
             Geometry geo = geometry(p, w.blocks());
-            out = json ? StatsReport.json(w, p.toString(), geo) : StatsReport.text(w, p.toString(), geo);
+            out = json ? StatsReport.json(w, p.toString(), geo) : StatsReport.text(w, p.toString(), mountedAt(p), geo);
         } else {
             throw new CliException(p + " does not exist");
         }
@@ -66,6 +66,16 @@ final class StatsCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** Where the region {@code region} is mounted (its FUSE source is the region's path), or null. */
+    static String mountedAt(Path region) {
+        for (Fusermount.Mount m : Fusermount.mounts()) {
+            if (m.type().equals("fuse.pmemfs") && Path.of(m.source()).toAbsolutePath().normalize().equals(region)) {
+                return m.mountpoint().toString();
+            }
+        }
+        return null;
     }
 
     private String live(Path mnt) {

@@ -224,10 +224,14 @@ public final class FileHandle implements AutoCloseable {
                 if (!in.rec.isRegular()) {
                     throw new FsException(Errno.EINVAL, "truncate of a special file");
                 }
-                if (size < in.rec.size) {
+                boolean prealloc = (in.rec.flags & InodeRecord.FLAG_PREALLOC) != 0;
+                // As ext4 and tmpfs: a truncate to the same size or less also frees blocks that
+                // fallocate(KEEP_SIZE) put beyond the end.
+                if (size < in.rec.size || size == in.rec.size && prealloc) {
                     long keep = (size + BLOCK - 1) / BLOCK;
                     int tail = (int) (size % BLOCK);
-                    if (tail != 0) {
+                    in.rec.flags &= ~InodeRecord.FLAG_PREALLOC;
+                    if (tail != 0 && size < in.rec.size) {
                         long p = fs.map.lookup(in.rec, size / BLOCK);
                         if (p != 0) {
                             pagesOf(fs, in).zero(p, tail, BLOCK - tail);

@@ -21,6 +21,11 @@ final class Pmemfs {
     static final Path ROOT = findRoot();
     static final Path LAUNCHER = ROOT.resolve("bin/pmemfs");
     private static final Pattern PID = Pattern.compile("daemon pid (\\d+)");
+    /**
+     * The FUSE frontend every mount of this run uses: {@code -Dpmemfs.it.frontend=kernel|jnr-fuse}
+     * (the build runs the mounted tests once per frontend); unset, pmemfs's default.
+     */
+    static final String FRONTEND = System.getProperty("pmemfs.it.frontend", "");
 
     private Pmemfs() {
     }
@@ -118,6 +123,9 @@ final class Pmemfs {
         /** Mounts (again) in the background; options go before REGION MOUNTPOINT. */
         void mount(String... options) {
             List<String> args = new ArrayList<>(List.of("mount", "--background", "--cache-size", "64M"));
+            if (!FRONTEND.isEmpty()) {
+                args.add("--frontend=" + FRONTEND);
+            }
             args.addAll(List.of(options));
             args.add(region.toString());
             args.add(mnt.toString());

@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import dev.pmemfs.fs.layout.Geometry;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
