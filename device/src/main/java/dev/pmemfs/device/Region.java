@@ -130,14 +130,16 @@ public abstract class Region implements AutoCloseable {
         doPersist(offset, length);
     }
 
-    /** Writes the wear counters to the wear area and persists them (not itself counted as wear). */
-    public final void saveWear() {
-        long areaOffset = dataSize;
+    /**
+     * Writes the wear counters to the older of the wear area's two copies and persists it (not
+     * itself counted as wear). Safe to call from any thread, also while stores run.
+     */
+    public final synchronized void saveWear() {
         long areaLength = size - dataSize;
-        beforeStore(areaOffset, areaLength);
-        wear.save(seg, dataSize);
-        afterStore(areaOffset, areaLength);
-        doPersist(areaOffset, areaLength);
+        beforeStore(dataSize, areaLength);
+        long[] written = wear.save(seg, dataSize);
+        afterStore(dataSize + written[0], written[1]);
+        doPersist(dataSize + written[0], written[1]);
     }
 
     /** Hook run before every store (and persist) of a range; a crashing region may fail here. */

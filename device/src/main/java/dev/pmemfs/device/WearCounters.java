@@ -18,22 +18,28 @@ import java.util.zip.CRC32C;
  * Wear of a region: bytes stored, stores per 4 KiB block, persist barriers, kept across
  * reopens in the wear area at the region's tail.
  *
- * <p>Wear area layout (little-endian), at {@code size - areaSize(size)}:
+ * <p>Wear area layout (little-endian), at {@code size - areaSize(size)}: two copies of
+ * {@code copySize(size)} bytes each, written alternately (save {@code k} writes copy
+ * {@code (k - 1) % 2}); the valid copy with the higher save sequence is the one read. A save
+ * torn by a crash fails its CRC and leaves the other copy, one save older, in force.
  * <pre>
- * offset  size  field
+ * offset  size  field (of one copy)
  *      0     8  magic "PMEMWEAR"
- *      8     4  version (1)
+ *      8     4  version (2)
  *     12     4  CRC32C of bytes [16, 4096) followed by the block counters
  *     16     8  region size the counters describe
  *     24     8  block count n (every 4 KiB block of the region, wear area included)
  *     32     8  bytes written (lifetime)
  *     40     8  persist barriers (lifetime)
  *     48     8  store operations (lifetime)
- *     56  4040  zero
+ *     56     8  save sequence (1 for the first save)
+ *     64  4032  zero
  *   4096  8*n  stores per block, one u64 per 4 KiB block, padded with zeros to a 4 KiB multiple
  * </pre>
- * A missing or damaged area starts the counters from zero (and the first save writes a good one).
+ * With no valid copy the counters start from zero (and the first save writes a good one).
  * Counters are u64 because a hot block (a journal head) can pass 2^32 stores in a lifetime.
+ * Saves are periodic (the filesystem's mount schedules them) and at close, so a crash loses at
+ * most the wear of one period.
  *
  * <p>Counting is on the copy path of every store, so it costs at most three atomic adds,
  * whatever the length (an atomic add per block made a 128 KiB copy about 11 % slower): a store
@@ -47,7 +53,7 @@ import java.util.zip.CRC32C;
  */
 public final class WearCounters {
     static final long MAGIC = 0x524145574d454d50L; // "PMEMWEAR" little-endian
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int HEADER = Region.BLOCK_SIZE;
     static final int COUNTER_SIZE = 8;
     static final long OFF_MAGIC = 0;
@@ -58,6 +64,7 @@ public final class WearCounters {
     static final long OFF_BYTES = 32;
     static final long OFF_PERSISTS = 40;
     static final long OFF_STORES = 48;
+    static final long OFF_SEQUENCE = 56;
     private static final ValueLayout.OfLong LONG = Region.LONG;
     private static final ValueLayout.OfInt INT = Region.INT;
     private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(Region.BLOCK_SIZE);
@@ -73,6 +80,8 @@ public final class WearCounters {
     private final LongAdder persists = new LongAdder();
     /** Stores at load, less the sum of {@code single} at load: stores() adds the arrays' sums. */
     private long storesBase;
+    /** Sequence of the last save (0: none); guarded by {@code this} with {@link #save}. */
+    private long saveSequence;
 
     private WearCounters(int blocks) {
         this.single = new long[blocks];
@@ -80,11 +89,21 @@ public final class WearCounters {
         this.ends = new long[blocks + 1];
     }
 
-    /** Bytes at the tail of a region of {@code regionSize} bytes that hold its wear counters. */
+    /** Bytes at the tail of a region of {@code regionSize} bytes that hold its wear counters (both copies). */
     public static long areaSize(long regionSize) {
+        return 2 * copySize(regionSize);
+    }
+
+    /** Bytes of one copy of the counters. */
+    static long copySize(long regionSize) {
         long blocks = regionSize / Region.BLOCK_SIZE;
         long counters = (blocks * COUNTER_SIZE + Region.BLOCK_SIZE - 1) / Region.BLOCK_SIZE * Region.BLOCK_SIZE;
         return HEADER + counters;
+    }
+
+    /** The save sequence of the counters read (0 when none was valid). */
+    public synchronized long saveSequence() {
+        return saveSequence;
     }
 
     /** The counters saved in a mapped region of {@code regionSize} bytes, or zeros if none are. */
@@ -99,18 +118,27 @@ public final class WearCounters {
             throw new IllegalArgumentException("region too large for wear accounting: " + regionSize);
         }
         WearCounters w = new WearCounters((int) blocks);
-        if (valid(area, regionSize)) {
-            w.bytes.add(area.get(LONG, OFF_BYTES));
-            w.persists.add(area.get(LONG, OFF_PERSISTS));
-            MemorySegment.copy(area, LONG, HEADER, w.single, 0, (int) blocks);
-            w.storesBase = area.get(LONG, OFF_STORES) - sum(w.single);
+        MemorySegment copy = null;
+        long copySize = copySize(regionSize);
+        for (int k = 0; k < 2 && area.byteSize() >= (k + 1) * copySize; k++) {
+            MemorySegment c = area.asSlice(k * copySize, copySize);
+            if (valid(c, regionSize) && (copy == null || c.get(LONG, OFF_SEQUENCE) > copy.get(LONG, OFF_SEQUENCE))) {
+                copy = c;
+            }
+        }
+        if (copy != null) {
+            w.bytes.add(copy.get(LONG, OFF_BYTES));
+            w.persists.add(copy.get(LONG, OFF_PERSISTS));
+            MemorySegment.copy(copy, LONG, HEADER, w.single, 0, (int) blocks);
+            w.storesBase = copy.get(LONG, OFF_STORES) - sum(w.single);
+            w.saveSequence = copy.get(LONG, OFF_SEQUENCE);
         }
         return w;
     }
 
-    /** Whether {@code area} holds counters saved for a region of {@code regionSize} bytes. */
+    /** Whether {@code area} holds one copy of counters saved for a region of {@code regionSize} bytes. */
     static boolean valid(MemorySegment area, long regionSize) {
-        if (area.byteSize() < areaSize(regionSize)) {
+        if (area.byteSize() < copySize(regionSize)) {
             return false;
         }
         if (area.get(LONG, OFF_MAGIC) != MAGIC || area.get(INT, OFF_VERSION) != VERSION) {
@@ -129,10 +157,17 @@ public final class WearCounters {
         return (int) crc.getValue();
     }
 
-    /** Writes the counters into the wear area of {@code region}, which starts at {@code areaOffset}. */
-    void save(MemorySegment region, long areaOffset) {
+    /**
+     * Writes the counters into the older copy of the wear area of {@code region}, which starts
+     * at {@code areaOffset}: the counters first, the header with its CRC last. Returns the byte
+     * range written, relative to {@code areaOffset}, as {@code {offset, length}}.
+     */
+    synchronized long[] save(MemorySegment region, long areaOffset) {
         long regionSize = region.byteSize();
-        MemorySegment area = region.asSlice(areaOffset);
+        long seq = ++saveSequence;
+        long copySize = copySize(regionSize);
+        long at = ((seq - 1) & 1) * copySize;
+        MemorySegment area = region.asSlice(areaOffset + at, copySize);
         area.asSlice(0, HEADER).fill((byte) 0);
         area.set(LONG, OFF_MAGIC, MAGIC);
         area.set(INT, OFF_VERSION, VERSION);
@@ -142,8 +177,10 @@ public final class WearCounters {
         area.set(LONG, OFF_BYTES, bytes.sum());
         area.set(LONG, OFF_PERSISTS, persists.sum());
         area.set(LONG, OFF_STORES, stores());
+        area.set(LONG, OFF_SEQUENCE, seq);
         MemorySegment.copy(perBlock, 0, area, LONG, HEADER, perBlock.length);
         area.set(INT, OFF_CRC, crc(area, regionSize));
+        return new long[] {at, copySize};
     }
 
     /** Reads the counters saved in a region image (e.g. a region file opened read-only). */

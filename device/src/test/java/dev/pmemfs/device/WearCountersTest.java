@@ -177,12 +177,33 @@ final class WearCountersTest {
     }
 
     @Test
+    void read_tornLatestSave_readsThePreviousOne() throws IOException {
+        Path file = dir.resolve("r");
+        try (PmemRegion r = PmemRegion.create(file, SIZE, false)) {
+            r.putLong(0, 1);
+            r.saveWear(); // save 1: copy 0
+            r.putLong(0, 2);
+            r.saveWear(); // save 2: copy 1
+            assertEquals(2, r.wear().saveSequence());
+        }
+        // close saved a third time, into copy 0; tear that one (a crash in the middle of the save)
+        long copy0 = SIZE - WearCounters.areaSize(SIZE);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {9}), copy0 + WearCounters.HEADER + 5);
+        }
+        WearCounters w = WearCounters.read(file);
+        assertEquals(2, w.saveSequence());
+        assertEquals(16, w.bytesWritten());
+        assertEquals(2, w.blockWrites(0));
+    }
+
+    @Test
     void read_damagedArea_readsZeros() throws IOException {
         Path file = dir.resolve("r");
         try (PmemRegion r = PmemRegion.create(file, SIZE, false)) {
             r.putLong(0, 1);
         }
-        long counter = SIZE - WearCounters.areaSize(SIZE) + WearCounters.HEADER;
+        long counter = SIZE - WearCounters.areaSize(SIZE) + WearCounters.HEADER; // copy 0, the only one saved
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {9}), counter); // block 0's counter, outside the header
         }
@@ -205,7 +226,7 @@ final class WearCountersTest {
     void layout_sizesAndOffsetsArePinned() throws IOException {
         assertEquals(4096, WearCounters.HEADER);
         assertEquals(8, WearCounters.COUNTER_SIZE);
-        assertEquals(1, WearCounters.VERSION);
+        assertEquals(2, WearCounters.VERSION);
         assertEquals(0, WearCounters.OFF_MAGIC);
         assertEquals(8, WearCounters.OFF_VERSION);
         assertEquals(12, WearCounters.OFF_CRC);
@@ -214,11 +235,12 @@ final class WearCountersTest {
         assertEquals(32, WearCounters.OFF_BYTES);
         assertEquals(40, WearCounters.OFF_PERSISTS);
         assertEquals(48, WearCounters.OFF_STORES);
-        assertEquals(4096 + 32768, WearCounters.areaSize(16L << 20));            // 4096 blocks
-        assertEquals(4096 + 8 * 4096 + 4096, WearCounters.areaSize((16L << 20) + 4096)); // 4097 blocks
-        assertEquals(4096 + 6L * 1024 * 1024, WearCounters.areaSize(3L << 30));   // 786432 blocks
+        assertEquals(56, WearCounters.OFF_SEQUENCE);
+        assertEquals(2 * (4096 + 32768), WearCounters.areaSize(16L << 20));            // 4096 blocks
+        assertEquals(2 * (4096 + 8 * 4096 + 4096), WearCounters.areaSize((16L << 20) + 4096)); // 4097 blocks
+        assertEquals(2 * (4096 + 6L * 1024 * 1024), WearCounters.areaSize(3L << 30));   // 786432 blocks
         try (CrashingRegion r = CrashingRegion.create(Region.MIN_SIZE)) {
-            assertEquals(Region.MIN_SIZE - 4096 - 32768, r.dataSize());
+            assertEquals(Region.MIN_SIZE - 2 * (4096 + 32768), r.dataSize());
         }
 
         Path file = dir.resolve("r");
@@ -231,7 +253,8 @@ final class WearCountersTest {
             ch.read(area, SIZE - area.capacity());
         }
         assertEquals("PMEMWEAR", new String(area.array(), 0, 8, StandardCharsets.US_ASCII));
-        assertEquals(1, area.getInt(8));
+        assertEquals(2, area.getInt(8));
+        assertEquals(1, area.getLong(56)); // the first save, in copy 0
         assertEquals(SIZE, area.getLong(16));
         assertEquals(SIZE / B, area.getLong(24));
         assertEquals(3, area.getLong(32));
@@ -240,8 +263,9 @@ final class WearCountersTest {
         assertEquals(0, area.getLong(4096));
         assertEquals(1, area.getLong(4096 + 8));
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(area.array(), 16, area.capacity() - 16);
+        crc.update(area.array(), 16, area.capacity() / 2 - 16);
         assertEquals((int) crc.getValue(), area.getInt(12));
+        assertEquals(0, area.getLong(area.capacity() / 2), "copy 1 is not written yet");
     }
 
     @Test

@@ -51,11 +51,15 @@ final class MountCommand implements Callable<Integer> {
             description = "Age at which a dirty page is written back (default 30s).")
     Duration writebackDelay;
 
+    @Option(names = "--wear-save-interval", converter = Units.DurationConverter.class, paramLabel = "DURATION",
+            description = "How often the wear counters are saved to the region, besides unmount (default 30s).")
+    Duration wearSaveInterval;
+
     @Option(names = "--frontend", paramLabel = "kernel|jnr-fuse",
             description = "FUSE frontend: kernel (/dev/fuse directly, the default) or jnr-fuse (libfuse 2).")
     String frontend;
 
-    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, frontend=, workers=.")
+    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, wear_save_interval=, frontend=, workers=.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "--background", description = "Detach once mounted; the daemon logs to /run/pmemfs/.")
@@ -124,6 +128,7 @@ final class MountCommand implements Callable<Integer> {
         String workers = null;
         Long cache = cacheSize;
         Duration delay = writebackDelay;
+        Duration wearSave = wearSaveInterval;
         for (String group : options) {
             for (String o : group.split(",")) {
                 String key = o.contains("=") ? o.substring(0, o.indexOf('=')) : o;
@@ -132,6 +137,7 @@ final class MountCommand implements Callable<Integer> {
                     case "dax" -> daxWord = value;
                     case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
                     case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
+                    case "wear_save_interval", "wear-save-interval" -> wearSave = converted(() -> Units.duration(value), o);
                     case "frontend" -> frontendWord = value;
                     case "workers" -> workers = value;
                     case "" -> { }
@@ -169,6 +175,12 @@ final class MountCommand implements Callable<Integer> {
         }
         if (delay != null) {
             mo = mo.withWritebackDelay(delay);
+        }
+        if (wearSave != null) {
+            if (wearSave.toMillis() < 100) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--wear-save-interval must be at least 100ms");
+            }
+            mo = mo.withWearSaveInterval(wearSave);
         }
         return mo;
     }

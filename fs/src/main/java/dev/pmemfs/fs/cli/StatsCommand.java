@@ -5,6 +5,8 @@ import dev.pmemfs.device.WearCounters;
 import dev.pmemfs.fs.fuse.Fusermount;
 import dev.pmemfs.fs.frontend.LiveStats;
 import dev.pmemfs.fs.frontend.StatsReport;
+import dev.pmemfs.fs.layout.Geometry;
+import dev.pmemfs.fs.layout.Superblock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -40,13 +42,30 @@ final class StatsCommand implements Callable<Integer> {
             out = live(p);
         } else if (Files.exists(p)) {
             WearCounters w = WearCounters.read(p);
-            out = json ? StatsReport.json(w, p.toString()) : StatsReport.text(w, p.toString(), mountedAt(p));
+            Geometry geo = geometry(p, w.blocks());
+            out = json ? StatsReport.json(w, p.toString(), geo) : StatsReport.text(w, p.toString(), mountedAt(p), geo);
         } else {
             throw new CliException(p + " does not exist");
         }
         spec.commandLine().getOut().print(out);
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /**
+     * The geometry in the region's primary superblock, read without opening the region (it may
+     * be mounted), or null when there is no usable one (or the region is a device-DAX device).
+     */
+    static Geometry geometry(Path region, long regionBlocks) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(region, java.nio.file.StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(Superblock.SIZE);
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+                // read the whole superblock
+            }
+            return Superblock.check(b.array(), regionBlocks) == null ? Superblock.decode(b.array()).geometry() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Where the region {@code region} is mounted (its FUSE source is the region's path), or null. */

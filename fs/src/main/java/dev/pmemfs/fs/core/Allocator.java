@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.core;
 
+import dev.pmemfs.device.WearCounters;
 import dev.pmemfs.fs.layout.Bitmaps;
 import dev.pmemfs.fs.layout.BlockCrc;
 import dev.pmemfs.fs.layout.Geometry;
@@ -16,9 +17,27 @@ import java.util.BitSet;
  * (jbd2 logs revoke records for this; waiting for the checkpoint needs none). When an
  * allocation finds too few blocks, it asks for a checkpoint first.
  *
+ * <p>Wear-aware allocation ({@link Policy#WEAR_AWARE}, the default): data blocks are handed out
+ * in groups of {@link #GROUP} blocks. Within a group allocation is sequential (a large file
+ * stays contiguous); when the group is used up, the next group is the first one ahead (in
+ * circular order) with free blocks whose mean wear is within {@link #TOLERANCE} writes per
+ * block of the least-worn such group. With even wear that is simply the next group, so the
+ * allocator sweeps the whole region instead of reusing the lowest freed blocks over and over,
+ * as {@link Policy#FIRST_FIT} does; with uneven wear it jumps to the cold groups. Group wear
+ * comes from the region's per-block wear counters, refreshed at every checkpoint, plus one
+ * write per block allocated since.
+ *
  * <p>Not thread safe: guarded by the filesystem's lock.
  */
 final class Allocator {
+    /** Blocks per allocation group (1 MiB). */
+    static final int GROUP = 256;
+    /** Writes per block by which a group ahead may be more worn than the least-worn one and still be taken. */
+    static final double TOLERANCE = 1.0;
+
+    /** How data blocks are chosen among free ones. */
+    enum Policy { FIRST_FIT, WEAR_AWARE }
+
     private final Journal journal;
     private final Geometry geo;
     private final BitSet blocks;
@@ -32,6 +51,13 @@ final class Allocator {
     private long freeBlocks;
     private long freeInodes;
     private long blockHint;
+    private Policy policy = Policy.WEAR_AWARE;
+    private WearCounters wear;
+    /** Per group: the writes of its blocks (lifetime, from {@link #wear}) plus blocks allocated since. */
+    private final long[] groupWear;
+    /** The group wear-aware allocation is filling (-1: none yet), and the block after the last one it gave. */
+    private int group = -1;
+    private long cursor;
 
     private Allocator(Journal journal, Geometry geo, BitSet blocks, BitSet inodes) {
         this.journal = journal;
@@ -41,6 +67,41 @@ final class Allocator {
         this.freeBlocks = geo.dataBlocks() - blocks.get((int) geo.firstDataBlock(), (int) geo.backupSuperblock()).cardinality();
         this.freeInodes = geo.inodes() - 1 - inodes.get(1, (int) geo.inodes()).cardinality();
         this.blockHint = geo.firstDataBlock();
+        this.groupWear = new long[(int) ((geo.backupSuperblock() - geo.firstDataBlock() + GROUP - 1) / GROUP)];
+    }
+
+    /** Chooses data blocks by {@code p}; tests and the churn measurement compare the two. */
+    void policy(Policy p) {
+        this.policy = p;
+    }
+
+    /** Takes group wear from {@code w}, the region's counters, now and at every checkpoint. */
+    void trackWear(WearCounters w) {
+        this.wear = w;
+        refreshWear();
+    }
+
+    private void refreshWear() {
+        if (wear == null) {
+            return;
+        }
+        long[] perBlock = wear.blockWrites();
+        java.util.Arrays.fill(groupWear, 0);
+        for (long b = geo.firstDataBlock(); b < geo.backupSuperblock(); b++) {
+            groupWear[groupOf(b)] += perBlock[(int) b];
+        }
+    }
+
+    private int groupOf(long block) {
+        return (int) ((block - geo.firstDataBlock()) / GROUP);
+    }
+
+    private long groupStart(int g) {
+        return geo.firstDataBlock() + (long) g * GROUP;
+    }
+
+    private long groupEnd(int g) {
+        return Math.min(groupStart(g) + GROUP, geo.backupSuperblock());
     }
 
     /** Loads the bitmaps; throws {@link FsException} (EIO) on a bad checksum. */
@@ -94,18 +155,69 @@ final class Allocator {
 
     long allocBlock() {
         require(1);
-        int b = blocks.nextClearBit((int) blockHint);
-        if (b >= geo.backupSuperblock()) {
-            b = blocks.nextClearBit((int) geo.firstDataBlock());
-        }
-        if (b >= geo.backupSuperblock()) {
+        int b = policy == Policy.FIRST_FIT ? firstFit() : wearAware();
+        if (b < 0 || b >= geo.backupSuperblock()) {
             throw new FsException(Errno.ENOSPC, "no free block");
         }
         blocks.set(b);
         freeBlocks--;
-        blockHint = b + 1;
         mark(geo.blockBitmapStart(), b, true);
         return b;
+    }
+
+    private int firstFit() {
+        int b = blocks.nextClearBit((int) blockHint);
+        if (b >= geo.backupSuperblock()) {
+            b = blocks.nextClearBit((int) geo.firstDataBlock());
+        }
+        blockHint = b + 1;
+        return b;
+    }
+
+    private int wearAware() {
+        if (group >= 0) {
+            int b = blocks.nextClearBit((int) cursor);
+            if (b < groupEnd(group)) {
+                groupWear[group]++;
+                cursor = b + 1;
+                return b;
+            }
+        }
+        int g = nextGroup(group < 0 ? groupWear.length - 1 : group);
+        if (g < 0) {
+            return -1;
+        }
+        group = g;
+        int b = blocks.nextClearBit((int) groupStart(g));
+        groupWear[g]++;
+        cursor = b + 1;
+        return b;
+    }
+
+    /** The group to allocate in after group {@code current} (see the class comment), or -1 when none has a free block. */
+    private int nextGroup(int current) {
+        int n = groupWear.length;
+        double least = Double.MAX_VALUE;
+        for (int g = 0; g < n; g++) {
+            if (hasFree(g)) {
+                least = Math.min(least, meanWear(g));
+            }
+        }
+        for (int k = 1; k <= n; k++) {
+            int g = (current + k) % n;
+            if (hasFree(g) && meanWear(g) <= least + TOLERANCE) {
+                return g;
+            }
+        }
+        return -1;
+    }
+
+    private boolean hasFree(int g) {
+        return blocks.nextClearBit((int) groupStart(g)) < groupEnd(g);
+    }
+
+    private double meanWear(int g) {
+        return (double) groupWear[g] / (groupEnd(g) - groupStart(g));
     }
 
     void freeBlock(long b) {
@@ -117,14 +229,23 @@ final class Allocator {
         freedRunning.set((int) b);
     }
 
+    /**
+     * Whether the running transaction holds more freed blocks than are free: it should commit
+     * (at an operation's start), so that a checkpoint can give them back before space runs out.
+     */
+    boolean freesPending() {
+        return !freedRunning.isEmpty() && freedRunning.cardinality() > freeBlocks;
+    }
+
     /** The running transaction committed: its frees wait for the checkpoint. */
     void afterCommit() {
         freedCommitted.or(freedRunning);
         freedRunning.clear();
     }
 
-    /** The log was checkpointed: blocks freed by committed transactions are allocatable. */
+    /** The log was checkpointed: blocks freed by committed transactions are allocatable, group wear is refreshed. */
     void afterCheckpoint() {
+        refreshWear();
         for (int b = freedCommitted.nextSetBit(0); b >= 0; b = freedCommitted.nextSetBit(b + 1)) {
             blocks.clear(b);
             freeBlocks++;

@@ -62,6 +62,8 @@ public final class FileSystem implements AutoCloseable {
     /** Data blocks of cached files allocated in the running transaction: written back before it commits. */
     private final Set<Long> newData = new HashSet<>();
     private final ScheduledExecutorService committer;
+    /** Saves the wear counters periodically; its own thread, so a long commit does not delay a save. */
+    private final ScheduledExecutorService wearSaver;
     private final int replayed;
     private volatile boolean closed;
 
@@ -77,8 +79,15 @@ public final class FileSystem implements AutoCloseable {
         this.alloc = Allocator.load(journal, geo);
         this.map = new BlockMap(journal, alloc);
         this.alloc.onShortage(this::checkpoint);
+        this.journal.onCheckpoint(alloc::afterCheckpoint);
+        this.alloc.trackWear(region.wear());
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pmemfs-commit");
+            t.setDaemon(true);
+            return t;
+        });
+        this.wearSaver = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pmemfs-wear");
             t.setDaemon(true);
             return t;
         });
@@ -124,6 +133,8 @@ public final class FileSystem implements AutoCloseable {
         }
         long ms = options.commitInterval().toMillis();
         fs.committer.scheduleWithFixedDelay(fs::periodicCommit, ms, ms, TimeUnit.MILLISECONDS);
+        long wear = options.wearSaveInterval().toMillis();
+        fs.wearSaver.scheduleAtFixedRate(fs::saveWear, wear, wear, TimeUnit.MILLISECONDS);
         return fs;
     }
 
@@ -137,6 +148,17 @@ public final class FileSystem implements AutoCloseable {
             commitWithoutStall();
         } catch (RuntimeException e) {
             LOG.error("periodic commit failed", e);
+        }
+    }
+
+    /** Saves the region's wear counters (two alternating copies), so a crash loses at most one period of them. */
+    private void saveWear() {
+        try {
+            if (!closed) {
+                region.saveWear();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("saving the wear counters failed", e);
         }
     }
 
@@ -328,7 +350,7 @@ public final class FileSystem implements AutoCloseable {
         if (closed) {
             throw new FsException(Errno.EIO, "filesystem is unmounted");
         }
-        if (journal.nearlyFull()) {
+        if (journal.nearlyFull() || alloc.freesPending()) {
             commit();
         }
     }
@@ -1113,10 +1135,16 @@ public final class FileSystem implements AutoCloseable {
         return region;
     }
 
+    /** Where the areas of this filesystem lie. */
+    public Geometry geometry() {
+        return geo;
+    }
+
     /** Writes everything back, marks the filesystem clean and stops background work. The region stays open. */
     @Override
     public void close() {
         committer.shutdownNow();
+        wearSaver.shutdownNow();
         lock.lock();
         try {
             if (closed) {
@@ -1142,6 +1170,7 @@ public final class FileSystem implements AutoCloseable {
      */
     public void abandon() {
         committer.shutdownNow();
+        wearSaver.shutdownNow();
         try {
             committer.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * repairs what it can, as e2fsck does for ext4.
  *
  * <p>It reads the superblock (refusing a foreign or unusable one with
- * {@link Format.BadRegionException}), compares it with its backup, replays the journal, then
+ * {@link Format.BadRegionException}), compares it with its backup, checks the journal's anchor
+ * and log (damage that would cut committed transactions off), replays the journal, then
  * scans ({@link FsckScan}): inode checksums and types, every block map (range, checksums of
  * indirect and xattr blocks, no block used twice, sizes and block counts), the directory tree
  * from the root (directory block checksums and records, entry targets and types, duplicate
@@ -66,9 +67,15 @@ public final class Fsck {
         boolean restored = !problems.isEmpty();
         Geometry geo = sb.geometry();
         checkGeometry(region, geo);
+        List<String> journal = Journal.problems(region, geo);
+        problems.addAll(journal);
         int replayed = Journal.replay(region, geo);
         if (replayed >= 0) {
             notes.accept("journal replayed (" + replayed + " blocks)");
+        }
+        if (repair && !journal.isEmpty()) {
+            new Journal(region, geo); // a fresh anchor and sequence: what is left past the damage is dropped
+            restored = true;
         }
         String backup = checkBackup(region, sb);
         if (backup != null) {

@@ -4,33 +4,38 @@ import dev.pmemfs.device.Region;
 import dev.pmemfs.fs.layout.BlockCrc;
 import dev.pmemfs.fs.layout.Geometry;
 import dev.pmemfs.fs.layout.JournalRecord;
+import dev.pmemfs.fs.layout.JournalRecord.Anchor;
+import dev.pmemfs.fs.layout.JournalRecord.Range;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The metadata journal and the running transaction: a physical redo log of whole 4 KiB
- * metadata blocks, as jbd2 keeps for ext4.
+ * The metadata journal and the running transaction: a redo log of the 64-byte lines of
+ * metadata blocks that changed, in the spirit of PMFS's cache-line log entries and ext4's fast
+ * commits, over a circular log.
  *
  * <p>Every metadata change edits an in-memory image of its block in the running transaction;
  * reads see the running images first, then committed ones not yet written home, then the media.
- * {@link #commit} appends the running images to the log followed by a commit block whose
- * CRC32C covers them all, and persists that (one barrier: a torn transaction fails its CRC and
- * is ignored). The images are written to their home blocks only at a checkpoint, when the log
- * is full or at unmount: a block changed by a thousand commits (an inode table block under an
- * fsync loop) is written home once, and the log's writes move along the whole journal instead
- * of rewriting its first blocks.
+ * {@link #commit} compares each image with the block's last committed version (or its home
+ * block) line by line and appends only the lines that differ, as ranges, to the log, with one
+ * commit line whose CRC32C covers the whole transaction, and persists that (one barrier: a torn
+ * transaction fails its CRC and is ignored). A 4 KiB append with fsync thus logs the inode's
+ * changed lines, a bitmap word's line and an indirect slot's line with their checksums, not
+ * three 4 KiB images. The changed lines go to their home blocks only at a checkpoint, when the
+ * log is full or at unmount: a line changed by a thousand commits is written home once.
  *
- * <p>Log format: transactions one after another from the journal's first block, with
- * consecutive sequence numbers; a checkpoint clears the first descriptor, so the next
- * transaction starts the log again at block 0. {@link #replay} follows the chain from block 0
- * while descriptors carry the next sequence number and commit blocks check out, then writes the
- * newest image of each block home. Redo of whole images is idempotent, so a crash during
- * replay is harmless.
+ * <p>The log rotates: transactions follow one another around the journal, and a checkpoint
+ * moves the anchor (the journal's first block, two alternating checksummed copies) to where the
+ * log goes on, instead of restarting it at the journal's first line; so the journal's blocks
+ * wear evenly and no fixed block is written per commit. {@link #replay} follows the chain from
+ * the anchor ({@link JournalLog}) and redoes it; redo of whole lines is idempotent, so a crash
+ * during replay or checkpoint is harmless.
  *
  * <p>Not thread safe: guarded by the filesystem's lock.
  */
@@ -39,27 +44,57 @@ final class Journal {
 
     private final Region region;
     private final Geometry geo;
+    private final JournalLog log;
     private final Map<Long, byte[]> tx = new LinkedHashMap<>();
     /** Committed images not yet written home; never mutated (modify copies). */
     private final Map<Long, byte[]> committed = new HashMap<>();
-    /** The journal block (relative) where the next transaction goes. */
+    /** Per block of {@link #committed}: the lines changed since the last checkpoint (bit i: line i). */
+    private final Map<Long, Long> changedLines = new HashMap<>();
+    /** The log line where the next transaction goes. */
     private long head;
+    /** Log lines in use since the anchor (transactions and the gaps left where one wrapped). */
+    private long used;
+    private long generation;
     private long seq = ThreadLocalRandom.current().nextLong() >>> 1;
     private long commits;
     private long checkpoints;
+    private long loggedBytes;
+    /** Run after every checkpoint (the allocator releases blocks freed by committed transactions). */
+    private Runnable afterCheckpoint = () -> { };
 
+    /**
+     * Opens the journal after {@link #replay}: the log goes on where the anchor points, with a
+     * new random sequence, recorded in a new anchor (so nothing left in the log can pass for the
+     * next transaction).
+     */
     Journal(Region region, Geometry geo) {
         this.region = region;
         this.geo = geo;
+        this.log = new JournalLog(region, geo);
+        Anchor a = JournalRecord.anchor(log.anchorBlock());
+        this.generation = a == null ? 0 : a.generation();
+        this.head = a == null ? 0 : Math.floorMod(a.firstLine(), log.lines);
+        moveAnchor();
     }
 
-    /** Most images a transaction may hold. */
+    /** Sets what runs after every checkpoint, also the ones a full log forces inside {@link #commit}. */
+    void onCheckpoint(Runnable r) {
+        this.afterCheckpoint = r;
+    }
+
+    private void moveAnchor() {
+        generation++;
+        log.writeAnchor(new Anchor(generation, head, seq));
+        used = 0;
+    }
+
+    /**
+     * Blocks a transaction surely fits with: each costs at most its 64 lines and four descriptor
+     * lines (32 ranges of alternating lines). What must fit in the log is the lines that changed,
+     * checked at commit; this bound only decides when to commit early.
+     */
     int capacity() {
-        int n = (int) geo.journalBlocks() - 2;
-        while (JournalRecord.footprint(n) > geo.journalBlocks()) {
-            n--;
-        }
-        return n;
+        return (int) ((log.lines - 2) / (JournalRecord.LINES_PER_BLOCK + 4));
     }
 
     /** Whether the running transaction should be committed before another operation starts. */
@@ -73,6 +108,11 @@ final class Journal {
 
     int pending() {
         return tx.size();
+    }
+
+    /** Bytes of transactions written to the log since the mount (records, data lines, commit lines). */
+    long loggedBytes() {
+        return loggedBytes;
     }
 
     long commits() {
@@ -142,163 +182,88 @@ final class Journal {
             return;
         }
         ordered.run();
-        int n = tx.size();
-        if (n > capacity()) {
-            throw new IllegalStateException("transaction of " + n + " blocks exceeds the journal (" + capacity() + ")");
+        List<Range> ranges = new ArrayList<>();
+        byte[] home = new byte[BlockCrc.BLOCK];
+        for (Map.Entry<Long, byte[]> e : tx.entrySet()) {
+            byte[] base = committed.get(e.getKey());
+            if (base == null) {
+                region.read(e.getKey() * BlockCrc.BLOCK, home, 0, home.length);
+                base = home;
+            }
+            ranges.addAll(JournalRecord.changes(e.getKey(), base, e.getValue()));
         }
-        long need = JournalRecord.footprint(n);
-        if (head + need > geo.journalBlocks()) {
-            checkpoint();
+        if (!ranges.isEmpty()) {
+            append(ranges);
         }
-        long s = seq++;
-        long[] targets = new long[n];
-        int i = 0;
-        for (long b : tx.keySet()) {
-            targets[i++] = b;
+        for (Range r : ranges) {
+            committed.put(r.block(), tx.get(r.block()));
+            changedLines.merge(r.block(), JournalLog.lineMask(r.firstLine(), r.lines()), (x, y) -> x | y);
         }
-        long first = geo.journalStart() + head;
-        int descs = JournalRecord.descriptorBlocks(n);
-        CRC32C crc = new CRC32C();
-        long at = first;
-        for (int d = 0; d < descs; d++) {
-            byte[] desc = JournalRecord.descriptor(d, s, targets);
-            crc.update(desc);
-            region.write(at++ * BlockCrc.BLOCK, desc, 0, desc.length);
-        }
-        for (byte[] img : tx.values()) {
-            crc.update(img);
-            region.write(at++ * BlockCrc.BLOCK, img, 0, img.length);
-        }
-        byte[] commit = JournalRecord.commit(s, n, (int) crc.getValue());
-        region.write(at * BlockCrc.BLOCK, commit, 0, commit.length);
-        region.persist(first * BlockCrc.BLOCK, (at - first + 1) * BlockCrc.BLOCK);
-        head += need;
-        committed.putAll(tx);
         tx.clear();
         commits++;
     }
 
-    /** Writes every committed image home and empties the log. Called when the log is full and at unmount. */
+    /** Writes one transaction of {@code ranges} to the log and persists it, checkpointing first when the log is full. */
+    private void append(List<Range> ranges) {
+        byte[] bytes = JournalRecord.transaction(seq, ranges, tx::get);
+        long n = bytes.length / JournalRecord.LINE;
+        if (n > log.lines) {
+            throw new IllegalStateException("transaction of " + n + " lines exceeds the log (" + log.lines + ")");
+        }
+        long at = head + n <= log.lines ? head : 0;
+        if (used > 0 && used + (at - head + log.lines) % log.lines + n > log.lines) {
+            checkpoint();
+            at = head + n <= log.lines ? head : 0;
+        }
+        used += (at - head + log.lines) % log.lines + n;
+        region.write(log.offset(at), bytes, 0, bytes.length);
+        region.persist(log.offset(at), bytes.length);
+        head = (at + n) % log.lines;
+        seq++;
+        loggedBytes += bytes.length;
+    }
+
+    /**
+     * Writes the changed lines of every committed block home, persists them, then moves the
+     * anchor to where the log goes on. Called when the log is full and at unmount.
+     */
     void checkpoint() {
-        if (committed.isEmpty() && head == 0) {
+        if (committed.isEmpty() && used == 0) {
             return;
         }
-        writeHome(region, committed);
-        clearLog(region, geo);
+        JournalLog.writeHome(region, committed, changedLines);
+        moveAnchor();
         committed.clear();
-        head = 0;
+        changedLines.clear();
         checkpoints++;
-    }
-
-    private static void writeHome(Region region, Map<Long, byte[]> images) {
-        long[] sorted = images.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
-        int k = 0;
-        while (k < sorted.length) {
-            int run = k;
-            while (run + 1 < sorted.length && sorted[run + 1] == sorted[run] + 1) {
-                run++;
-            }
-            for (int x = k; x <= run; x++) {
-                byte[] img = images.get(sorted[x]);
-                region.write(sorted[x] * BlockCrc.BLOCK, img, 0, img.length);
-            }
-            region.persist(sorted[k] * BlockCrc.BLOCK, (long) (run - k + 1) * BlockCrc.BLOCK);
-            k = run + 1;
-        }
-    }
-
-    private static void clearLog(Region region, Geometry geo) {
-        long at = geo.journalStart() * BlockCrc.BLOCK;
-        region.write(at, new byte[8], 0, 8);
-        region.persist(at, 8);
+        afterCheckpoint.run();
     }
 
     /**
      * Redoes the committed transactions left in the journal by a crash: follows the chain from
-     * the journal's first block, then writes the newest image of each block home and clears the
-     * log. Returns the number of blocks written home, or -1 when the journal held no committed
-     * transaction.
+     * the anchor, writes the changed lines home and moves the anchor past them. Returns the
+     * number of blocks written home, or -1 when the journal held no committed transaction.
      */
     static int replay(Region region, Geometry geo) {
-        Map<Long, byte[]> images = new HashMap<>();
-        long pos = 0;
-        long expected = -1;
-        int transactions = 0;
-        while (pos < geo.journalBlocks()) {
-            long s = readTransaction(region, geo, pos, expected, images);
-            if (s < 0) {
-                break;
-            }
-            expected = s + 1;
-            transactions++;
-            pos += JournalRecord.footprint(JournalRecord.count(block(region, geo, pos)));
-        }
-        if (transactions == 0) {
+        JournalLog log = new JournalLog(region, geo);
+        JournalLog.Chain c = log.chain();
+        if (c.txs().isEmpty()) {
             return -1;
         }
-        writeHome(region, images);
-        clearLog(region, geo);
-        LOG.debug("replayed {} transactions, {} blocks", transactions, images.size());
-        return images.size();
+        int blocks = log.redo(c);
+        LOG.debug("replayed {} transactions, {} blocks", c.txs().size(), blocks);
+        return blocks;
     }
 
-    private static byte[] block(Region region, Geometry geo, long rel) {
-        byte[] b = new byte[BlockCrc.BLOCK];
-        region.read((geo.journalStart() + rel) * BlockCrc.BLOCK, b, 0, b.length);
-        return b;
-    }
-
-    /**
-     * Reads the transaction at journal block {@code pos} into {@code images} if it is whole and,
-     * unless {@code expected} is -1, has that sequence number. Returns its sequence, or -1.
-     */
-    private static long readTransaction(Region region, Geometry geo, long pos, long expected, Map<Long, byte[]> images) {
-        byte[] first = block(region, geo, pos);
-        if (!JournalRecord.isDescriptor(first, 0)) {
-            return -1;
-        }
-        long s = JournalRecord.sequence(first);
-        int n = JournalRecord.count(first);
-        if (expected >= 0 && s != expected || n <= 0 || pos + JournalRecord.footprint(n) > geo.journalBlocks()) {
-            return -1;
-        }
-        int descs = JournalRecord.descriptorBlocks(n);
-        CRC32C crc = new CRC32C();
-        long[] targets = new long[n];
-        byte[] desc = first;
-        for (int d = 0; d < descs; d++) {
-            if (d > 0) {
-                desc = block(region, geo, pos + d);
-                if (!JournalRecord.isDescriptor(desc, d) || JournalRecord.sequence(desc) != s) {
-                    return -1;
-                }
-            }
-            crc.update(desc);
-            for (int i = d * JournalRecord.TARGETS_PER_BLOCK; i < Math.min(n, (d + 1) * JournalRecord.TARGETS_PER_BLOCK); i++) {
-                targets[i] = JournalRecord.target(desc, i);
-                if (targets[i] < geo.inodeBitmapStart() || targets[i] >= geo.backupSuperblock()) {
-                    return -1;
-                }
-            }
-        }
-        byte[][] imgs = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            imgs[i] = block(region, geo, pos + descs + i);
-            crc.update(imgs[i]);
-        }
-        byte[] commit = block(region, geo, pos + descs + n);
-        if (!JournalRecord.isCommit(commit, s, n, (int) crc.getValue())) {
-            return -1;
-        }
-        for (int i = 0; i < n; i++) {
-            images.put(targets[i], imgs[i]);
-        }
-        return s;
+    /** What fsck reports about the log before it is replayed (see {@link JournalLog#problems}). */
+    static List<String> problems(Region region, Geometry geo) {
+        JournalLog log = new JournalLog(region, geo);
+        return log.problems(log.chain());
     }
 
     @Override
     public String toString() {
         return "Journal[pending=" + tx.size() + ", committed=" + committed.size() + ", head=" + head
-                + ", commits=" + commits + "]";
+                + ", used=" + used + ", commits=" + commits + "]";
     }
 }

@@ -42,8 +42,8 @@ public final class LiveStats {
     public byte[] value(String name) {
         FileSystem.Stats s = fs.stats();
         String v = switch (name) {
-            case JSON -> StatsReport.json(s, mediaAtMount, region, mountpoint, dax);
-            case TEXT -> StatsReport.text(s, mediaAtMount, region, mountpoint, dax);
+            case JSON -> StatsReport.json(s, mediaAtMount, region, mountpoint, dax, fs.geometry(), fs.region().wear().blockWrites());
+            case TEXT -> StatsReport.text(s, mediaAtMount, region, mountpoint, dax, fs.geometry(), fs.region().wear().blockWrites());
             default -> throw new FsException(Errno.ENODATA, name);
         };
         return v.getBytes(StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import dev.pmemfs.cache.PageStats;
 import dev.pmemfs.device.Region;
 import dev.pmemfs.device.WearCounters;
 import dev.pmemfs.fs.core.FileSystem;
+import dev.pmemfs.fs.layout.Geometry;
 import java.util.Locale;
 
 /**
@@ -13,14 +14,19 @@ import java.util.Locale;
  * <p>Live figures: {@code user_bytes} is what programs wrote (cached plus direct path);
  * {@code media_bytes} every byte stored to the region since this mount (data, journal and
  * metadata); {@code write_amplification} their ratio. {@code region_bytes_written}, persists
- * and the wear histogram are lifetime figures of the region. Stateless.
+ * and the wear histogram are lifetime figures of the region, as is the wear by area ({@link AreaWear}:
+ * the hottest block and the area it belongs to, each area's max, mean and max/mean). Stateless.
  */
 public final class StatsReport {
     private StatsReport() {
     }
 
-    /** JSON of a live mount; {@code mediaAtMount} is the region's lifetime byte count when it was mounted. */
-    public static String json(FileSystem.Stats s, long mediaAtMount, String region, String mountpoint, String dax) {
+    /**
+     * JSON of a live mount; {@code mediaAtMount} is the region's lifetime byte count when it was
+     * mounted, {@code perBlock} the region's lifetime writes per block (for the wear by area).
+     */
+    public static String json(FileSystem.Stats s, long mediaAtMount, String region, String mountpoint, String dax,
+                              Geometry geo, long[] perBlock) {
         PageStats c = s.cached();
         PageStats d = s.direct();
         long user = c.userBytes() + d.userBytes();
@@ -51,14 +57,16 @@ public final class StatsReport {
                 .append(", \"total_bytes\": ").append(s.statfs().blocks() * s.statfs().blockSize())
                 .append(", \"free_inodes\": ").append(s.statfs().freeInodes())
                 .append(", \"most_written_block\": ").append(s.mostWrittenBlock())
-                .append(", \"most_written_count\": ").append(s.mostWrittenCount())
-                .append(",\n ");
+                .append(", \"most_written_count\": ").append(s.mostWrittenCount());
+        AreaWear.json(b, geo, perBlock, s.mostWrittenBlock());
+        b.append(",\n ");
         histogram(b, s.wearHistogram());
         return b.append("}\n").toString();
     }
 
     /** Text of a live mount. */
-    public static String text(FileSystem.Stats s, long mediaAtMount, String region, String mountpoint, String dax) {
+    public static String text(FileSystem.Stats s, long mediaAtMount, String region, String mountpoint, String dax,
+                              Geometry geo, long[] perBlock) {
         PageStats c = s.cached();
         PageStats d = s.direct();
         long user = c.userBytes() + d.userBytes();
@@ -77,12 +85,13 @@ public final class StatsReport {
                 s.statfs().freeInodes()));
         b.append(String.format(Locale.ROOT, "lifetime          %s written, %d persists, most-written block %d (%d writes)%n",
                 size(s.regionBytesWritten()), s.persists(), s.mostWrittenBlock(), s.mostWrittenCount()));
+        AreaWear.text(b, geo, perBlock, s.mostWrittenBlock());
         textHistogram(b, s.wearHistogram());
         return b.toString();
     }
 
-    /** JSON of the lifetime wear of an unmounted region. */
-    public static String json(WearCounters w, String region) {
+    /** JSON of the lifetime wear of an unmounted region; {@code geo} (null when unknown) gives the wear by area. */
+    public static String json(WearCounters w, String region, Geometry geo) {
         long top = w.mostWrittenBlock();
         StringBuilder b = new StringBuilder(512);
         b.append("{\"region\": ").append(quote(region))
@@ -91,30 +100,37 @@ public final class StatsReport {
                 .append(", \"stores\": ").append(w.stores())
                 .append(", \"blocks\": ").append(w.blocks())
                 .append(", \"most_written_block\": ").append(top)
-                .append(", \"most_written_count\": ").append(w.blockWrites(top))
-                .append(",\n ");
+                .append(", \"most_written_count\": ").append(w.blockWrites(top));
+        if (geo != null) {
+            AreaWear.json(b, geo, w.blockWrites(), top);
+        }
+        b.append(",\n ");
         histogram(b, w.histogram());
         return b.append("}\n").toString();
     }
 
     /** Text of the lifetime wear of an unmounted region. */
     public static String text(WearCounters w, String region) {
-        return text(w, region, null);
+        return text(w, region, null, null);
     }
 
     /**
-     * Text of the lifetime wear of a region; {@code mountedAt} is where it is mounted, or null.
-     * Wear is saved at unmount, so a mounted region shows the figures of its last unmount.
+     * Text of the lifetime wear of a region; {@code mountedAt} is where it is mounted, or null;
+     * {@code geo} (null when unknown) gives the wear by area. Wear is saved periodically and at
+     * unmount, so a mounted region shows the figures of its last save.
      */
-    public static String text(WearCounters w, String region, String mountedAt) {
+    public static String text(WearCounters w, String region, String mountedAt, Geometry geo) {
         long top = w.mostWrittenBlock();
         StringBuilder b = new StringBuilder(512);
         b.append(mountedAt == null
                 ? String.format(Locale.ROOT, "%s (not mounted): lifetime wear%n", region)
-                : String.format(Locale.ROOT, "%s (mounted at %s): lifetime wear as of its last unmount;"
+                : String.format(Locale.ROOT, "%s (mounted at %s): lifetime wear as of its last save;"
                         + " live figures: pmemfs stats %s%n", region, mountedAt, mountedAt));
         b.append(String.format(Locale.ROOT, "lifetime          %s written in %d stores, %d persists, most-written block %d (%d writes)%n",
                 size(w.bytesWritten()), w.stores(), w.persists(), top, w.blockWrites(top)));
+        if (geo != null) {
+            AreaWear.text(b, geo, w.blockWrites(), top);
+        }
         textHistogram(b, w.histogram());
         return b.toString();
     }

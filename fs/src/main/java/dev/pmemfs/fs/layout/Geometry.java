@@ -30,7 +30,7 @@ public record Geometry(long blocks, long inodes, long journalStart, long journal
 
     /** Lays out a filesystem with a journal of {@code journal} blocks (tests use small ones to fill it often). */
     public static Geometry of(long bytes, long bytesPerInode, long journal) {
-        if (journal < 32) {
+        if (journal < 8) {
             throw new IllegalArgumentException("journal of " + journal + " blocks is too small");
         }
         long blocks = bytes / BLOCK;

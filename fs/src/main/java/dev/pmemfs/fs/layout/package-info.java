@@ -6,7 +6,7 @@
  * <pre>
  * block             what
  * 0                 superblock (primary)
- * 1 .. J            metadata journal ({@link Geometry#journalBlocks} blocks)
+ * 1 .. J            metadata journal ({@link Geometry#journalBlocks} blocks: anchor, then the circular log)
  * ..                inode bitmap   (1 bit per inode, {@link Bitmaps#BITS_PER_BLOCK} bits and a CRC per block)
  * ..                block bitmap   (1 bit per block of the region, same format)
  * ..                inode table    ({@link InodeRecord#SIZE}-byte inodes, 16 per block)
@@ -85,10 +85,15 @@
  * u32 CRC32C of [0, 4088) and u32 magic "XAT1".
  *
  * <h2>Journal ({@link JournalRecord}), blocks 1..J</h2>
- * One transaction at a time, always from the journal's first block: descriptor block(s)
- * (magic "JDSC", sequence, target count, targets as u64), the target blocks' new images, then a
- * commit block (magic "JCMT", sequence, count, CRC32C over descriptors and images). A
- * transaction is valid only with a matching commit block; after the images reach their home
- * blocks the first descriptor's magic is cleared.
+ * Block 1 is the anchor: two 64-byte slots (slot {@code generation & 1}), each {@code u32 magic
+ * "JANC", u64 generation, u64 first log line, u64 its sequence, CRC32C at 60}; the valid slot
+ * with the higher generation says where the log starts. Blocks 2..J are a circular log of
+ * 64-byte lines. A transaction is a run of lines, never split at the log's end (it starts again
+ * at line 0): a header line ({@code "JTX2"}, range count, sequence, line count, header CRC, and
+ * five ranges), more range lines if needed (eight ranges each; a range is {@code u32 block,
+ * u16 first line, u16 line count} of a metadata block), the ranges' new lines in order, then a
+ * commit line ({@code "JCM2"}, line count, sequence, CRC32C of every line before it, its own
+ * CRC). The chain from the anchor runs while sequences follow on and commit lines check out.
+ * A checkpoint writes the changed lines home and moves the anchor to where the log goes on.
  */
 package dev.pmemfs.fs.layout;

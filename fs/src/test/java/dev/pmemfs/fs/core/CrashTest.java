@@ -75,10 +75,14 @@ final class CrashTest {
         // The test must have exercised what it claims: fsync'd files checked, journals replayed.
         assertTrue(verifiedFiles > CRASHES / 2, "fsync'd files verified: " + verifiedFiles);
         assertTrue(replays > 0, "journal replays: " + replays);
-        assertTrue(checkpoints >= CRASHES / 50, "checkpoints inside workloads: " + checkpoints);
+        // A log of changed lines fills ~10x slower than the old log of 4 KiB images did, even with
+        // the smallest journal; JournalCrashTest strikes checkpoints (and replays) directly.
+        assertTrue(checkpoints >= CRASHES / 100, "checkpoints inside workloads: " + checkpoints);
         assertTrue(orderedFiles > CRASHES / 2, "unsynced files checked for data=ordered: " + orderedFiles);
         assertTrue(mountFailures >= CRASHES / 10, "power failures during recovery mounts: " + mountFailures);
-        assertTrue(closeFailures >= CRASHES / 20, "power failures during the unmount after recovery: " + closeFailures);
+        // The line journal's recovery mount also writes its anchor (replay moves it, the new journal
+        // records its sequence), so fewer of the random points fall in the unmount: 30-40 per 1,000.
+        assertTrue(closeFailures >= CRASHES / 40, "power failures during the unmount after recovery: " + closeFailures);
         System.out.printf("crash test: %d runs, %d power failures, %d fsync'd files verified, %d unsynced files"
                 + " checked for data=ordered, %d journal replays, %d checkpoints, %d failures during recovery mounts,"
                 + " %d during the unmount after recovery%n", runs, crashes, verifiedFiles, orderedFiles, replays,
@@ -88,8 +92,8 @@ final class CrashTest {
     /** Returns whether the power failed during the workload. */
     private static boolean runOnce(CrashingRegion region, long seed, DaxMode mode, double keep, Random master) {
         region.disarm();
-        // A journal of 32 blocks fills every few commits, so crashes also strike checkpoints.
-        Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 32), false, p -> { });
+        // A journal of 8 blocks (448 log lines) fills every few dozen commits, so crashes also strike checkpoints.
+        Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 8), false, p -> { });
         region.persist(0, region.dataSize());
         MountOptions opts = MountOptions.defaults().withDax(mode).withCache(2L << 20);
         FileSystem fs = FileSystem.mount(region, opts);

@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -434,19 +435,57 @@ final class FsckTest {
     void check_committedJournal_replayedFirst() {
         long tb = geo.inodeTableStart() + linked / 16;
         byte[] good = block(tb);
-        region.flipBit(inodeAt(linked) + 17, 3); // the journal holds the good image of this block
-        long seq = 7;
-        byte[] desc = JournalRecord.descriptor(0, seq, new long[] {tb});
-        CRC32C crc = new CRC32C();
-        crc.update(desc);
-        crc.update(good);
-        putBlock(geo.journalStart(), desc);
-        putBlock(geo.journalStart() + 1, good);
-        putBlock(geo.journalStart() + 2, JournalRecord.commit(seq, 1, (int) crc.getValue()));
+        region.flipBit(inodeAt(linked) + 17, 3); // the journal holds the good lines of this block
+        putLog(new JournalRecord.Anchor(5, 0, 7), 0, logged(7, tb, block(tb), good));
         List<String> notes = new ArrayList<>();
         Fsck.Report r = Fsck.check(region, false, notes::add);
         assertEquals(Fsck.EXIT_CLEAN, r.exitCode(), r.problems().toString());
         assertEquals(List.of("journal replayed (1 blocks)"), notes);
+        assertArrayEquals(good, block(tb));
+    }
+
+    @Test
+    void check_damagedTransactionBeforeCommittedOnes_reported() {
+        long tb = geo.inodeTableStart() + linked / 16;
+        byte[] good = block(tb);
+        byte[] next = good.clone();
+        next[InodeRecord.SIZE * (int) (linked % 16) + 24] ^= 1; // a later change of the same inode (atime)
+        byte[] first = logged(7, tb, good, next);
+        byte[] second = logged(8, tb, next, good);
+        byte[] both = new byte[first.length + second.length];
+        System.arraycopy(first, 0, both, 0, first.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        both[JournalRecord.LINE + 5] ^= 0x10; // a data line of transaction 7
+        putLog(new JournalRecord.Anchor(1, 0, 7), 0, both);
+        Fsck.Report r = check(false);
+        assertTrue(mentions(r, "journal: transaction 7 after line 0 is damaged; 1 committed transaction(s) after it were not replayed"),
+                r.problems().toString());
+        assertRepairedThenClean(r);
+    }
+
+    @Test
+    void check_damagedAnchor_reported() {
+        putLog(new JournalRecord.Anchor(1, 0, 7), 0, new byte[0]);
+        region.flipBit(geo.journalStart() * BLOCK + JournalRecord.LINE + 20, 2); // slot 1 holds generation 1; slot 0 is blank
+        Fsck.Report r = check(false);
+        assertTrue(mentions(r, "journal: anchor at block " + geo.journalStart() + " is damaged (no valid copy); the log was not replayed"),
+                r.problems().toString());
+        assertRepairedThenClean(r);
+    }
+
+    /** Transaction {@code seq} holding the lines of {@code block} that differ between {@code from} and {@code to}. */
+    private static byte[] logged(long seq, long block, byte[] from, byte[] to) {
+        List<JournalRecord.Range> ranges = JournalRecord.changes(block, from, to);
+        assertFalse(ranges.isEmpty());
+        return JournalRecord.transaction(seq, ranges, b -> to);
+    }
+
+    /** Writes anchor {@code a} (both slots cleared first) and {@code bytes} at log line {@code line}. */
+    private void putLog(JournalRecord.Anchor a, long line, byte[] bytes) {
+        long anchorAt = geo.journalStart() * BLOCK;
+        region.write(anchorAt, new byte[2 * JournalRecord.LINE], 0, 2 * JournalRecord.LINE);
+        region.write(anchorAt + JournalRecord.anchorSlot(a.generation()) * JournalRecord.LINE, JournalRecord.anchor(a), 0, JournalRecord.LINE);
+        region.write((geo.journalStart() + 1) * BLOCK + line * JournalRecord.LINE, bytes, 0, bytes.length);
     }
 
     @ParameterizedTest

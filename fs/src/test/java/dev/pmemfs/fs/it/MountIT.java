@@ -115,10 +115,12 @@ final class MountIT {
         String json = Pmemfs.pmemfs("stats", "--json", m()).ok().out();
         for (String key : new String[]{"\"user_bytes\"", "\"media_bytes\"", "\"write_amplification\"", "\"cache\"",
             "\"hits\"", "\"misses\"", "\"evictions\"", "\"writebacks\"", "\"dirty_pages\"", "\"direct\"",
-            "\"region_bytes_written\"", "\"persists\"", "\"free_bytes\"", "\"wear_histogram\"", "\"writes\"", "\"blocks\""}) {
+            "\"region_bytes_written\"", "\"persists\"", "\"free_bytes\"", "\"wear_histogram\"", "\"writes\"", "\"blocks\"",
+            "\"hottest_block\"", "\"areas\"", "\"area\": \"journal\"", "\"max_over_mean\""}) {
             assertTrue(json.contains(key), key + " missing in " + json);
         }
-        assertTrue(Pmemfs.pmemfs("stats", m()).ok().out().contains("write amplification"));
+        String text = Pmemfs.pmemfs("stats", m()).ok().out();
+        assertTrue(text.contains("write amplification") && text.contains("hottest block") && text.contains("wear by area"), text);
     }
 
     @Test
