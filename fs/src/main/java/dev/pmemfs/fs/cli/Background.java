@@ -14,7 +14,8 @@ import java.util.List;
  * {@code pmemfs mount --background}: starts this same command again without
  * {@code --background} (same JVM, flags and class path), detached with {@code setsid} and
  * logging to a file, then waits until the mount point shows up in /proc/mounts, or fails with
- * the daemon's own error line if it exits first.
+ * the daemon's own error line if it exits first (and then removes the log, whose error it has
+ * shown). The log of a daemon that mounted stays, for after it stops.
  *
  * <p>Why re-exec rather than fork or a daemon thread: a JVM cannot fork, and the daemon must
  * outlive this process (mount(8) waits for its helper to return). Stateless.
@@ -48,12 +49,14 @@ final class Background {
         while (System.currentTimeMillis() < deadline) {
             Fusermount.Mount m = Fusermount.find(mnt);
             if (m != null && m.type().equals("fuse.pmemfs")) {
+                awaitMountedLine(log, p);
                 echo(log, err, false);
                 err.println("pmemfs: mounted " + region + " at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
                 return 0;
             }
             if (!p.isAlive()) {
                 echo(log, err, true);
+                deleteLog(log); // its error lines were just shown; nothing ran that a log could explain
                 int code = p.exitValue();
                 return code == 0 ? 1 : code;
             }
@@ -94,6 +97,36 @@ final class Background {
             err.println("pmemfs: cannot read the daemon log " + log + ": " + e.getMessage());
         }
         err.flush();
+    }
+
+    /**
+     * Waits (up to 5 s) for the daemon's "mounted" log line: the daemon holds back its log
+     * lines while the mount starts (see {@link StderrCapture}), and they are what this command
+     * shows, a journal replay among them.
+     */
+    private static void awaitMountedLine(Path log, Process daemon) {
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (System.currentTimeMillis() < deadline && daemon.isAlive()) {
+            try {
+                if (Files.readAllLines(log, StandardCharsets.UTF_8).stream().anyMatch(l -> l.startsWith("[INFO] mounted "))) {
+                    return;
+                }
+                Thread.sleep(20);
+            } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static void deleteLog(Path log) {
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // best effort: a stale log is harmless
+        }
     }
 
     static Path logFile(Path mnt) {

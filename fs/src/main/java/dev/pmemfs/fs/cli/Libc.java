@@ -13,12 +13,15 @@ import java.nio.file.Path;
 
 /**
  * The few system calls the command line needs that Java does not offer: open(2), ioctl(2),
- * flock(2) and close(2), as FFM downcalls that capture errno. Failures become
+ * flock(2), dup(2), dup2(2) and close(2), as FFM downcalls that capture errno. Failures become
  * {@link CliException} with a short reason. Stateless and thread-safe.
  */
 @SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
 final class Libc {
     static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int O_CREAT = 0100;
+    private static final int O_TRUNC = 01000;
     private static final int O_NONBLOCK = 04000;
     private static final int O_CLOEXEC = 02000000;
     private static final int LOCK_EX = 2;
@@ -31,6 +34,12 @@ final class Libc {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle OPEN = handle("open",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), true);
+    private static final MethodHandle OPEN_MODE = handle("open",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), true);
+    private static final MethodHandle DUP = handle("dup",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), false);
+    private static final MethodHandle DUP2 = handle("dup2",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), false);
     private static final MethodHandle IOCTL = handle("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), true);
     private static final MethodHandle FLOCK = handle("flock",
@@ -69,6 +78,53 @@ final class Libc {
             throw new CliException(file + ": " + strerror(errno(st)));
         }
         return fd;
+    }
+
+    /** Creates (or truncates) {@code file} for writing, mode 0600, close-on-exec; throws on failure. */
+    static int create(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            int fd = (int) OPEN_MODE.invokeExact(st, arena.allocateFrom(file.toString()),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0) {
+                throw new CliException(file + ": " + strerror(errno(st)));
+            }
+            return fd;
+        } catch (CliException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("open(2) downcall failed", t);
+        }
+    }
+
+    /** dup(2): a new descriptor for what {@code fd} refers to; throws on failure. */
+    static int dup(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            int n = (int) DUP.invokeExact(st, fd);
+            if (n < 0) {
+                throw new IllegalStateException("dup(" + fd + "): " + strerror(errno(st)));
+            }
+            return n;
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("dup(2) downcall failed", t);
+        }
+    }
+
+    /** dup2(2): makes {@code to} refer to what {@code from} refers to; throws on failure. */
+    static void dup2(int from, int to) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            if ((int) DUP2.invokeExact(st, from, to) < 0) {
+                throw new IllegalStateException("dup2(" + from + ", " + to + "): " + strerror(errno(st)));
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("dup2(2) downcall failed", t);
+        }
     }
 
     /** ioctl(2); returns 0 or the errno. */

@@ -7,6 +7,8 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.MountOptions;
 import dev.pmemfs.fs.fuse.FuseDaemon;
 import dev.pmemfs.fs.fuse.Fusermount;
+import dev.pmemfs.fs.kernel.KernelMount;
+import dev.pmemfs.fs.kernel.KernelOptions;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import ru.serce.jnrfuse.FuseException;
 
 /**
  * {@code pmemfs mount}: serves a region at a mount point, in the foreground until unmounted or
@@ -48,7 +51,11 @@ final class MountCommand implements Callable<Integer> {
             description = "Age at which a dirty page is written back (default 30s).")
     Duration writebackDelay;
 
-    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=.")
+    @Option(names = "--frontend", paramLabel = "kernel|jnr-fuse",
+            description = "FUSE frontend: kernel (/dev/fuse directly, the default) or jnr-fuse (libfuse 2).")
+    String frontend;
+
+    @Option(names = "-o", paramLabel = "OPTION[,OPTION...]", description = "FUSE mount option (e.g. allow_other), or dax=, cache_size=, writeback_delay=, frontend=, workers=.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "--background", description = "Detach once mounted; the daemon logs to /run/pmemfs/.")
@@ -73,22 +80,48 @@ final class MountCommand implements Callable<Integer> {
         if (background) {
             return Background.start(reg, mnt, spec.commandLine().getErr());
         }
-        PmemRegion r = PmemRegion.open(reg);
-        FileSystem fs;
+        StderrCapture capture = StderrCapture.start(); // libfuse's words become part of our one error line
+        capture.untilMounted(mnt);
         try {
-            fs = FileSystem.mount(r, mo);
-        } catch (RuntimeException e) {
-            r.close();
+            PmemRegion r = PmemRegion.open(reg);
+            FileSystem fs;
+            try {
+                fs = FileSystem.mount(r, mo);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions, chosenFrontend,
+                    kernelOptions).run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (KernelMount.Failure e) {
+            String said = capture.stopFailed();
+            throw new CliException(e.getMessage() + (said.isEmpty() ? "" : ": " + said));
+        } catch (FuseException e) {
+            String said = capture.stopFailed();
+            throw new CliException("cannot mount " + reg + " at " + mnt + ": "
+                    + (said.isEmpty() ? "FUSE refused the mount" : said));
+        } catch (RuntimeException | Error e) {
+            capture.stopFailed();
             throw e;
+        } finally {
+            System.err.print(capture.stop()); // "" unless the mount ended before it was seen
+            System.err.flush();
         }
-        new FuseDaemon(r, fs, mnt, mo.dax().name().toLowerCase(Locale.ROOT), fuseOptions).run();
         return 0;
     }
+
+    /** Set by {@link #options}: the frontend and, for the kernel one, its options. */
+    private FuseDaemon.Frontend chosenFrontend = FuseDaemon.Frontend.KERNEL;
+    private KernelOptions kernelOptions = KernelOptions.defaults();
 
     /** The core's options from the flags and the pmemfs words of -o; the rest lands in {@code fuse}. */
     MountOptions options(List<String> fuse) {
         MountOptions mo = MountOptions.defaults();
         String daxWord = dax;
+        String frontendWord = frontend;
+        String workers = null;
         Long cache = cacheSize;
         Duration delay = writebackDelay;
         for (String group : options) {
@@ -97,8 +130,10 @@ final class MountCommand implements Callable<Integer> {
                 String value = o.contains("=") ? o.substring(o.indexOf('=') + 1) : "";
                 switch (key) {
                     case "dax" -> daxWord = value;
-                    case "cache_size", "cache-size" -> cache = Units.size(value);
-                    case "writeback_delay", "writeback-delay" -> delay = Units.duration(value);
+                    case "cache_size", "cache-size" -> cache = converted(() -> Units.size(value), o);
+                    case "writeback_delay", "writeback-delay" -> delay = converted(() -> Units.duration(value), o);
+                    case "frontend" -> frontendWord = value;
+                    case "workers" -> workers = value;
                     case "" -> { }
                     default -> {
                         if (!DROPPED.contains(key) && !key.startsWith("x-")) {
@@ -115,6 +150,17 @@ final class MountCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         }
+        try {
+            if (frontendWord != null) {
+                chosenFrontend = FuseDaemon.Frontend.parse(frontendWord);
+            }
+            if (workers != null) {
+                kernelOptions = kernelOptions.withWorkers(Integer.parseInt(workers));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    e instanceof NumberFormatException ? "workers must be a number, not '" + workers + "'" : e.getMessage());
+        }
         if (cache != null) {
             if (cache < (1L << 20)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--cache-size must be at least 1M");
@@ -125,6 +171,15 @@ final class MountCommand implements Callable<Integer> {
             mo = mo.withWritebackDelay(delay);
         }
         return mo;
+    }
+
+    /** A value of an {@code -o} word; a bad one is a usage error, as for the flags. */
+    private <T> T converted(java.util.function.Supplier<T> convert, String word) {
+        try {
+            return convert.get();
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-o " + word + ": " + e.getMessage());
+        }
     }
 
     static void checkMountpoint(Path mnt) {

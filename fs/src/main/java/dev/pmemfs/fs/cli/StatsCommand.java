@@ -3,8 +3,8 @@ package dev.pmemfs.fs.cli;
 import dev.pmemfs.device.RegionException;
 import dev.pmemfs.device.WearCounters;
 import dev.pmemfs.fs.fuse.Fusermount;
-import dev.pmemfs.fs.fuse.LiveStats;
-import dev.pmemfs.fs.fuse.StatsReport;
+import dev.pmemfs.fs.frontend.LiveStats;
+import dev.pmemfs.fs.frontend.StatsReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -40,13 +40,23 @@ final class StatsCommand implements Callable<Integer> {
             out = live(p);
         } else if (Files.exists(p)) {
             WearCounters w = WearCounters.read(p);
-            out = json ? StatsReport.json(w, p.toString()) : StatsReport.text(w, p.toString());
+            out = json ? StatsReport.json(w, p.toString()) : StatsReport.text(w, p.toString(), mountedAt(p));
         } else {
             throw new CliException(p + " does not exist");
         }
         spec.commandLine().getOut().print(out);
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /** Where the region {@code region} is mounted (its FUSE source is the region's path), or null. */
+    static String mountedAt(Path region) {
+        for (Fusermount.Mount m : Fusermount.mounts()) {
+            if (m.type().equals("fuse.pmemfs") && Path.of(m.source()).toAbsolutePath().normalize().equals(region)) {
+                return m.mountpoint().toString();
+            }
+        }
+        return null;
     }
 
     private String live(Path mnt) {

@@ -62,13 +62,14 @@ final class BlockMap {
 
     /**
      * The physical block of file block {@code fb}, allocating it (and indirect blocks) when it
-     * is a hole. {@code listener.allocated} hears of each new block.
+     * is a hole. {@code listener.allocated} hears of each new block. Callers check the space
+     * first ({@link Allocator#require} with {@link #worstCase} or {@link #missing}), so that
+     * ENOSPC never leaves half a change.
      */
     long map(InodeRecord r, long fb, Listener listener) {
         if (fb >= MAX_BLOCKS) {
             throw new FsException(Errno.EFBIG, "file block " + fb + " beyond the largest file");
         }
-        alloc.require(worstCase(fb));
         if (fb < InodeRecord.DIRECT) {
             if (r.direct[(int) fb] == 0) {
                 r.direct[(int) fb] = newBlock(r, listener, true);
@@ -222,5 +223,163 @@ final class BlockMap {
                 }
             }
         }
+    }
+    // ---- ranges (fallocate, punch hole, SEEK_DATA) -------------------------------------------
+
+    /**
+     * Blocks that mapping every file block in {@code [first, last]} would allocate: the holes,
+     * and the indirect blocks missing above them, each counted once.
+     */
+    long missing(InodeRecord r, long first, long last) {
+        long n = 0;
+        java.util.Set<Long> counted = new java.util.HashSet<>();
+        long fb = first;
+        while (fb <= last && fb < InodeRecord.DIRECT) {
+            n += r.direct[(int) fb] == 0 ? 1 : 0;
+            fb++;
+        }
+        while (fb <= last && fb < MAX_BLOCKS) {
+            // one leaf indirect block covers P file blocks: [chunk, chunk + P)
+            long leaf;
+            long chunk;
+            long[] above; // the indirect blocks on the way to the leaf, top first (0: missing)
+            long[] keys;
+            if (fb < LIMIT1) {
+                chunk = InodeRecord.DIRECT;
+                leaf = r.indirect1;
+                above = new long[0];
+                keys = new long[] {1L << 60};
+            } else if (fb < LIMIT2) {
+                long x = fb - LIMIT1;
+                chunk = LIMIT1 + x / P * P;
+                leaf = pointer(r.indirect2, x / P);
+                above = new long[] {r.indirect2};
+                keys = new long[] {2L << 60, (3L << 60) + x / P};
+            } else {
+                long x = fb - LIMIT2;
+                chunk = LIMIT2 + x / P * P;
+                long mid = pointer(r.indirect3, x / (P * P));
+                leaf = pointer(mid, x / P % P);
+                above = new long[] {r.indirect3, mid};
+                keys = new long[] {4L << 60, (5L << 60) + x / (P * P), (6L << 60) + x / P};
+            }
+            long upto = Math.min(last, chunk + P - 1);
+            boolean gone = false;
+            for (int i = 0; i < above.length; i++) {
+                gone |= above[i] == 0;
+                if (gone && counted.add(keys[i])) {
+                    n++;
+                }
+            }
+            gone |= leaf == 0;
+            if (gone) {
+                if (counted.add(keys[keys.length - 1])) {
+                    n++;
+                }
+                n += upto - fb + 1;
+            } else {
+                for (long f = fb; f <= upto; f++) {
+                    n += pointer(leaf, f - chunk) == 0 ? 1 : 0;
+                }
+            }
+            fb = upto + 1;
+        }
+        return n;
+    }
+
+    /**
+     * Frees the data blocks of file blocks {@code [from, to)}, and the indirect blocks left
+     * empty (a punched hole). The caller keeps the transaction small enough by the range.
+     */
+    void punch(InodeRecord r, long from, long to, Listener listener) {
+        for (long fb = from; fb < Math.min(to, InodeRecord.DIRECT); fb++) {
+            if (r.direct[(int) fb] != 0) {
+                free(r, r.direct[(int) fb], listener, true);
+                r.direct[(int) fb] = 0;
+            }
+        }
+        r.indirect1 = punchUnder(r, r.indirect1, 1, InodeRecord.DIRECT, from, to, listener);
+        r.indirect2 = punchUnder(r, r.indirect2, 2, LIMIT1, from, to, listener);
+        r.indirect3 = punchUnder(r, r.indirect3, 3, LIMIT2, from, to, listener);
+    }
+
+    /** Punches under one indirect block whose first file block is {@code base}; returns it, or 0 once freed. */
+    private long punchUnder(InodeRecord r, long block, int depth, long base, long from, long to, Listener listener) {
+        long span = depth == 1 ? 1 : depth == 2 ? P : P * P;
+        if (block == 0 || to <= base || from >= base + P * span) {
+            return block;
+        }
+        int lo = (int) (Math.max(0, from - base) / span);
+        int hi = (int) Math.min(P - 1, (to - 1 - base) / span);
+        byte[] img = journal.peek(block);
+        boolean dirty = false;
+        for (int i = lo; i <= hi; i++) {
+            long child = IndirectBlock.get(img, i);
+            if (child == 0) {
+                continue;
+            }
+            long childBase = base + i * span;
+            long now;
+            if (depth == 1) {
+                free(r, child, listener, true);
+                now = 0;
+            } else {
+                now = punchUnder(r, child, depth - 1, childBase, from, to, listener);
+            }
+            if (now != child) {
+                if (!dirty) {
+                    img = journal.modify(block);
+                    dirty = true;
+                }
+                IndirectBlock.setRaw(img, i, now);
+            }
+        }
+        if (dirty) {
+            IndirectBlock.seal(img);
+        }
+        for (int i = 0; i < P; i++) {
+            if (IndirectBlock.get(img, i) != 0) {
+                return block;
+            }
+        }
+        free(r, block, listener, false);
+        return 0;
+    }
+
+    /** The first mapped file block in {@code [from, to)}, or -1: skips unmapped subtrees whole. */
+    long nextData(InodeRecord r, long from, long to) {
+        for (long fb = from; fb < Math.min(to, InodeRecord.DIRECT); fb++) {
+            if (r.direct[(int) fb] != 0) {
+                return fb;
+            }
+        }
+        long x = nextUnder(r.indirect1, 1, InodeRecord.DIRECT, from, to);
+        if (x < 0) {
+            x = nextUnder(r.indirect2, 2, LIMIT1, from, to);
+        }
+        return x >= 0 ? x : nextUnder(r.indirect3, 3, LIMIT2, from, to);
+    }
+
+    private long nextUnder(long block, int depth, long base, long from, long to) {
+        long span = depth == 1 ? 1 : depth == 2 ? P : P * P;
+        if (block == 0 || to <= base || from >= base + P * span) {
+            return -1;
+        }
+        byte[] img = journal.peek(block);
+        for (int i = (int) (Math.max(0, from - base) / span); i < P && base + i * span < to; i++) {
+            long child = IndirectBlock.get(img, i);
+            if (child != 0) {
+                long x = depth == 1 ? base + i : nextUnder(child, depth - 1, base + i * span, from, to);
+                if (x >= 0) {
+                    return x;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** The file block after the last one an inode's map can hold now (a bound for range walks). */
+    static long mappedBound(InodeRecord r) {
+        return r.indirect3 != 0 ? MAX_BLOCKS : r.indirect2 != 0 ? LIMIT2 : r.indirect1 != 0 ? LIMIT1 : InodeRecord.DIRECT;
     }
 }

@@ -45,7 +45,6 @@ public final class FileSystem implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FileSystem.class);
     public static final long ROOT = 1;
     public static final int NAME_MAX = 255;
-    public static final int PATH_MAX = 4096;
     static final int LINK_MAX = 65000;
     static final int BLOCK = Geometry.BLOCK;
 
@@ -237,6 +236,8 @@ public final class FileSystem implements AutoCloseable {
             public void allocated(long block, boolean data) {
                 if (data && in.pages != direct) {
                     newData.add(block);
+                } else if (!data && in.metaBlocks >= 0) {
+                    in.metaBlocks++;
                 }
             }
 
@@ -246,6 +247,8 @@ public final class FileSystem implements AutoCloseable {
                     newData.remove(block);
                     in.dirty.remove(block);
                     cached.drop(block);
+                } else if (in.metaBlocks >= 0) {
+                    in.metaBlocks--;
                 }
             }
         };
@@ -336,11 +339,13 @@ public final class FileSystem implements AutoCloseable {
         return b;
     }
 
-    /** The inode at an absolute path; symbolic links are not followed (FUSE resolves them). */
+    /**
+     * The inode at an absolute path; symbolic links are not followed (FUSE resolves them).
+     * There is no limit on the path's length, only on each name's (NAME_MAX): PATH_MAX bounds
+     * what one system call may pass, not how deep a tree may grow, and a path-based frontend
+     * hands over paths from the mount's root.
+     */
     public long resolve(String path) {
-        if (path.getBytes(StandardCharsets.UTF_8).length >= PATH_MAX) {
-            throw new FsException(Errno.ENAMETOOLONG, "path longer than " + PATH_MAX + " bytes");
-        }
         lock.lock();
         try {
             long ino = ROOT;
@@ -392,17 +397,47 @@ public final class FileSystem implements AutoCloseable {
         }
     }
 
+    /**
+     * stat(2)'s view. A regular file's {@code blocks} counts its data blocks only, as tmpfs does
+     * and as ext4 does for files whose extent tree fits in the inode; indirect blocks are
+     * bookkeeping that stat does not show.
+     */
     Attr attr(Inode in) {
         InodeRecord r = in.rec;
-        return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, r.blocks * (BLOCK / 512),
-                r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax(), 0L);
+        long blocks = r.isRegular() ? r.blocks - metaBlocks(in)
+                : r.isSymlink() && r.size < FAST_SYMLINK ? 0 : r.blocks;
+        return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, blocks * (BLOCK / 512),
+                r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax(),
+                r.isDevice() ? r.rdev : 0L);
+    }
+
+    /** Symlink targets shorter than this show no blocks, as ext4's fast symlinks (and tmpfs's) do. */
+    private static final int FAST_SYMLINK = 60;
+
+    /** Indirect blocks of a regular file: counted once, then kept by {@link #dataListener}. Lock held. */
+    private long metaBlocks(Inode in) {
+        if (in.metaBlocks < 0) {
+            long[] n = {0};
+            map.forEach(in.rec, (fb, b, data) -> {
+                if (!data) {
+                    n[0]++;
+                }
+            });
+            in.metaBlocks = n[0];
+        }
+        return in.metaBlocks;
     }
 
     public void chmod(long ino, int mode) {
         setattr(ino, r -> r.mode = (r.mode & InodeRecord.S_IFMT) | (mode & 07777));
     }
 
-    /** Changes owner and group; -1 leaves one as it is. */
+    /**
+     * Changes owner and group; -1 leaves one as it is. As on every Linux filesystem
+     * ({@code chown_common}), a chown of a non-directory also clears its set-user-ID bit and
+     * its set-group-ID bit when group-execute is set, whoever the caller is, even
+     * {@code chown(f, -1, -1)} (checked against tmpfs on kernel 6.18).
+     */
     public void chown(long ino, int uid, int gid) {
         setattr(ino, r -> {
             if (uid != -1) {
@@ -411,7 +446,49 @@ public final class FileSystem implements AutoCloseable {
             if (gid != -1) {
                 r.gid = gid;
             }
+            if (!r.isDir()) {
+                r.mode &= ~privBits(r.mode);
+            }
         });
+    }
+
+    /** The set-ID bits a write, truncate or chown clears: S_ISUID, and S_ISGID when S_IXGRP is set. */
+    static int privBits(int mode) {
+        return (mode & 04000) | ((mode & 02010) == 02010 ? 02000 : 0);
+    }
+
+    /**
+     * Clears the set-user-ID bit, and the set-group-ID bit when group-execute is set, as the
+     * kernel does when a caller without CAP_FSETID writes, truncates or chowns a file
+     * ({@code setattr_should_drop_suidgid}, FUSE_HANDLE_KILLPRIV_V2's contract). Regular files
+     * only; a no-op (no ctime change) when neither bit is to be cleared.
+     */
+    public void killPriv(long ino) {
+        killPriv(ino, true);
+    }
+
+    /**
+     * {@link #killPriv(long)} for a caller that may not belong to the file's group: when
+     * {@code callerInGroup} is false the set-group-ID bit goes even without group-execute,
+     * as the VFS's {@code setattr_should_drop_sgid} does for a caller outside the group
+     * without CAP_FSETID.
+     */
+    public void killPriv(long ino, boolean callerInGroup) {
+        lock.lock();
+        try {
+            Inode in = inode(ino);
+            InodeRecord r = in.rec;
+            int kill = privBits(r.mode) | (callerInGroup ? 0 : r.mode & 02000);
+            if (!r.isRegular() || kill == 0) {
+                return;
+            }
+            begin();
+            r.mode &= ~kill;
+            touch(r, false, true, false);
+            save(in);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Sets access and modification times; a null leaves one as it is. */
@@ -444,12 +521,23 @@ public final class FileSystem implements AutoCloseable {
 
     // ---- creating names --------------------------------------------------------------------
 
+    /**
+     * A new inode owned by {@code uid}/{@code gid}, except in a set-group-ID directory: there it
+     * takes the directory's group, and a new directory keeps the bit (the kernel's
+     * {@code inode_init_owner}, BSD group semantics; FUSE leaves it to the filesystem).
+     */
     private Inode newInode(Inode parent, int mode, int uid, int gid) {
         long ino = alloc.allocInode();
         InodeRecord r = new InodeRecord();
         r.mode = mode;
         r.uid = uid;
         r.gid = gid;
+        if ((parent.rec.mode & 02000) != 0) {
+            r.gid = parent.rec.gid;
+            if (r.isDir()) {
+                r.mode |= 02000;
+            }
+        }
         r.nlink = 1;
         r.generation = (int) System.nanoTime();
         r.flags = parent.rec.flags & InodeRecord.FLAG_DAX;
@@ -484,7 +572,15 @@ public final class FileSystem implements AutoCloseable {
     }
 
     static int dtype(InodeRecord r) {
-        return r.isDir() ? DirBlock.DT_DIR : r.isSymlink() ? DirBlock.DT_LNK : DirBlock.DT_REG;
+        return switch (r.type()) {
+            case InodeRecord.S_IFDIR -> DirBlock.DT_DIR;
+            case InodeRecord.S_IFLNK -> DirBlock.DT_LNK;
+            case InodeRecord.S_IFIFO -> DirBlock.DT_FIFO;
+            case InodeRecord.S_IFSOCK -> DirBlock.DT_SOCK;
+            case InodeRecord.S_IFCHR -> DirBlock.DT_CHR;
+            case InodeRecord.S_IFBLK -> DirBlock.DT_BLK;
+            default -> DirBlock.DT_REG;
+        };
     }
 
     /** Creates a regular file; returns its inode number. */
@@ -744,7 +840,29 @@ public final class FileSystem implements AutoCloseable {
      * inodes only. Returns the new inode number.
      */
     public long mknod(long dirIno, String name, int mode, long rdev, int uid, int gid) {
-        throw new FsException(Errno.ENOSYS, "mknod of special files is not implemented yet");
+        int type = mode & InodeRecord.S_IFMT;
+        if (type == InodeRecord.S_IFREG || type == 0) {
+            return create(dirIno, name, mode, uid, gid);
+        }
+        InodeRecord probe = new InodeRecord();
+        probe.mode = type;
+        if (!probe.isSpecial()) {
+            throw new FsException(Errno.EINVAL, "mknod of file type 0" + Integer.toOctalString(type));
+        }
+        lock.lock();
+        try {
+            begin();
+            Inode d = inode(dirIno);
+            Directory dir = prepareAdd(d, name, 0);
+            Inode in = newInode(d, type | (mode & 07777), uid, gid);
+            in.rec.flags = 0;
+            in.rec.rdev = probe.isDevice() ? rdev : 0;
+            save(in);
+            link(d, dir, name, in);
+            return in.ino;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** fallocate(2) mode bits the core understands. */
@@ -758,7 +876,14 @@ public final class FileSystem implements AutoCloseable {
      * zeroes the range (allocating it); other modes fail with EOPNOTSUPP.
      */
     public void fallocate(long ino, int mode, long offset, long length) {
-        throw new FsException(Errno.EOPNOTSUPP, "fallocate is not implemented yet");
+        Inode in;
+        lock.lock();
+        try {
+            in = inode(ino);
+        } finally {
+            lock.unlock();
+        }
+        new FileSpace(this, in).fallocate(mode, offset, length);
     }
 
     public static final int SEEK_DATA = 3;
@@ -766,15 +891,26 @@ public final class FileSystem implements AutoCloseable {
 
     /** lseek(2) with SEEK_DATA or SEEK_HOLE: the next offset at or after {@code offset}; ENXIO past the end. */
     public long seek(long ino, long offset, int whence) {
-        throw new FsException(Errno.EINVAL, "SEEK_DATA/SEEK_HOLE are not implemented yet");
+        Inode in;
+        lock.lock();
+        try {
+            in = inode(ino);
+        } finally {
+            lock.unlock();
+        }
+        return new FileSpace(this, in).seek(offset, whence);
     }
 
     /**
-     * Clears the set-user-ID bit, and the set-group-ID bit when group-execute is set, as the
-     * kernel does when a caller without CAP_FSETID writes, truncates or chowns a file.
+     * copy_file_range(2) between two open files: copies up to {@code length} bytes from
+     * {@code src} at {@code srcOffset} to {@code dst} at {@code dstOffset}, and returns how many
+     * (fewer at the end of {@code src}). Holes of the source stay holes in the destination
+     * where they cover whole blocks (the copy moves only what SEEK_DATA finds), so a sparse
+     * file stays sparse. EINVAL for overlapping ranges of one file. A frontend that receives
+     * FUSE_COPY_FILE_RANGE calls this instead of a read and a write through the kernel.
      */
-    public void killPriv(long ino) {
-        throw new FsException(Errno.ENOSYS, "killPriv is not implemented yet");
+    public long copyFileRange(FileHandle src, long srcOffset, FileHandle dst, long dstOffset, long length) {
+        return FileSpace.copy(this, src, srcOffset, dst, dstOffset, length);
     }
 
     // ---- files -----------------------------------------------------------------------------

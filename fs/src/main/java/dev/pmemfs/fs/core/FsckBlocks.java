@@ -41,8 +41,14 @@ final class FsckBlocks {
             checkRegular();
         } else if (r.isDir()) {
             checkDirectory();
-        } else {
+        } else if (r.isSymlink()) {
             checkSymlink();
+        } else {
+            checkSpecial();
+        }
+        if (r.rdev != 0 && !r.isDevice()) {
+            scan.problems.add("inode " + ino + ": device number " + r.rdev + " on a file that is not a device");
+            scan.specialFix.add(ino);
         }
         if (r.blocks != count) {
             scan.blocksFix.put(ino, count);
@@ -73,10 +79,20 @@ final class FsckBlocks {
         scan.badPointers.add(new FsckScan.BadPointer(ino, holder, index));
     }
 
-    /** File blocks the size covers: blocks mapped at or beyond this index are cleared by repair. */
+    /**
+     * File blocks the size covers: blocks mapped at or beyond this index are cleared by repair.
+     * A regular file flagged by fallocate(KEEP_SIZE) may hold blocks past its size; a special
+     * file holds none.
+     */
     private long limit() {
         if (r.isSymlink()) {
             return 1;
+        }
+        if (r.isSpecial()) {
+            return 0;
+        }
+        if (r.isRegular() && (r.flags & InodeRecord.FLAG_PREALLOC) != 0) {
+            return BlockMap.MAX_BLOCKS;
         }
         long size = Math.max(r.size, 0);
         return r.isDir() ? size / FsckScan.BLOCK : Math.ceilDiv(size, FsckScan.BLOCK);
@@ -99,8 +115,8 @@ final class FsckBlocks {
         if (b == 0) {
             return;
         }
-        if (r.isSymlink()) {
-            scan.problems.add("symlink inode " + ino + ": has an indirect block " + b);
+        if (r.isSymlink() || r.isSpecial()) {
+            scan.problems.add((r.isSymlink() ? "symlink" : "special file") + " inode " + ino + ": has an indirect block " + b);
             if (claim(b, holder, index) >= 0) {
                 bad(holder, index);
             }
@@ -180,6 +196,14 @@ final class FsckBlocks {
             scan.unsoundDirs.add(ino);
         }
         reportBeyondSize("directory inode ");
+    }
+
+    private void checkSpecial() {
+        if (r.size != 0) {
+            scan.problems.add("special file inode " + ino + ": size " + r.size + ", but special files hold no data");
+            scan.specialFix.add(ino);
+        }
+        reportBeyondSize("special file inode ");
     }
 
     private void checkSymlink() {

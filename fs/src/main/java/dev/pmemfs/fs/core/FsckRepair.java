@@ -91,6 +91,11 @@ final class FsckRepair {
                 r.blocks = scan.blocksFix.get(x);
                 dirty = true;
             }
+            if (scan.specialFix.contains(x)) {
+                r.rdev = r.isDevice() ? r.rdev : 0;
+                r.size = r.isSpecial() ? 0 : r.size;
+                dirty = true;
+            }
             if (scan.parentFix.containsKey(x)) {
                 r.parent = scan.parentFix.get(x);
                 dirty = true;

@@ -53,6 +53,8 @@ final class FsckScan {
     final Map<Long, Integer> nlinkFix = new HashMap<>();
     final Map<Long, Long> blocksFix = new HashMap<>();
     final Map<Long, Long> parentFix = new HashMap<>();
+    /** Inodes whose device number (not a device) or size (a special file) is to be cleared. */
+    final Set<Long> specialFix = new TreeSet<>();
     /** Unreachable inodes to move to lost+found (tops of orphaned subtrees only). */
     final List<Long> orphans = new ArrayList<>();
     /** Directories whose block map is unsound (holes, odd size): no entries are added to them. */
@@ -134,7 +136,7 @@ final class FsckScan {
         if (r.isFree()) {
             return;
         }
-        if (!r.isRegular() && !r.isDir() && !r.isSymlink()) {
+        if (!r.knownType()) {
             problems.add("inode " + ino + ": bad file type 0" + Integer.toOctalString(r.type()));
             corrupt.add(ino);
             return;

@@ -22,6 +22,8 @@ final class Inode {
     /** Cached pages written since the last fsync: what fsync must write back. */
     final Set<Long> dirty = ConcurrentHashMap.newKeySet();
     int openCount;
+    /** Indirect blocks of a regular file (-1: not counted yet); st_blocks leaves them out. */
+    long metaBlocks = -1;
     Directory dir;
     Map<String, byte[]> xattrs;
     /** The I/O path of the open file; chosen at the first open. */

@@ -33,24 +33,30 @@ final class Rename {
         if (src == null) {
             throw new FsException(Errno.ENOENT, from);
         }
-        fs.dir(td);
         Inode moved = fs.inode(src.ino());
         DirBlock.Entry dst = fs.entry(td, to);
-        if (moved.rec.isDir() && isAncestor(moved.ino, td.ino)) {
-            throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
-        }
-        if ((flags & FileSystem.RENAME_EXCHANGE) != 0) {
-            if (dst == null) {
-                throw new FsException(Errno.ENOENT, to);
-            }
-            exchange(fd, from, td, to, moved, fs.inode(dst.ino()));
-            return;
-        }
+        // The checks below come in the order Linux's do_renameat2 makes them, so that a caller
+        // with several mistakes at once gets the kernel's errno.
         if (dst != null && (flags & FileSystem.RENAME_NOREPLACE) != 0) {
             throw new FsException(Errno.EEXIST, to + " exists");
         }
+        if (dst == null && (flags & FileSystem.RENAME_EXCHANGE) != 0) {
+            throw new FsException(Errno.ENOENT, to);
+        }
+        if (fd != td && isAncestor(moved.ino, td.ino)) {
+            throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
+        }
+        if (dst != null && fd != td && isAncestor(dst.ino(), fd.ino)) {
+            throw (flags & FileSystem.RENAME_EXCHANGE) != 0
+                    ? new FsException(Errno.EINVAL, "cannot move a directory into itself")
+                    : new FsException(Errno.ENOTEMPTY, to + " is an ancestor of " + from);
+        }
         if (dst != null && dst.ino() == src.ino()) {
             return; // both names are links to one inode: POSIX says do nothing
+        }
+        if ((flags & FileSystem.RENAME_EXCHANGE) != 0) {
+            exchange(fd, from, td, to, moved, fs.inode(dst.ino()));
+            return;
         }
         Inode victim = dst == null ? null : fs.inode(dst.ino());
         if (victim != null) {
@@ -91,9 +97,6 @@ final class Rename {
     }
 
     private void exchange(Inode fd, String from, Inode td, String to, Inode a, Inode b) {
-        if (b.rec.isDir() && isAncestor(b.ino, fd.ino)) {
-            throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
-        }
         fs.replaceEntry(fd, from, b);
         fs.replaceEntry(td, to, a);
         if (fd != td) {

@@ -2,6 +2,10 @@ package dev.pmemfs.fs.fuse;
 
 import dev.pmemfs.device.Region;
 import dev.pmemfs.fs.core.FileSystem;
+import dev.pmemfs.fs.frontend.LiveStats;
+import dev.pmemfs.fs.kernel.KernelFrontend;
+import dev.pmemfs.fs.kernel.KernelMount;
+import dev.pmemfs.fs.kernel.KernelOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +16,10 @@ import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.FuseException;
 
 /**
- * A mounted pmemfs for the life of the process: mounts {@link PmemFuse} with libfuse's
- * multi-threaded loop on the calling thread and, whichever way the mount ends, closes the
- * filesystem and the region exactly once before the JVM exits.
+ * A mounted pmemfs for the life of the process: serves it on the calling thread through one
+ * of the two frontends ({@link KernelFrontend} on /dev/fuse, or {@link PmemFuse} on libfuse's
+ * multi-threaded loop) and, whichever way the mount ends, closes the filesystem and the region
+ * exactly once before the JVM exits.
  *
  * <p>Two ways out. (1) {@code fusermount -u} (or {@code pmemfs umount}): the loop returns, and
  * {@link #run} closes. (2) SIGINT/SIGTERM: our shutdown hook unmounts (plain, then lazy if the
@@ -30,11 +35,28 @@ public final class FuseDaemon {
     public static final String FIXED_OPTIONS = "subtype=pmemfs,default_permissions,big_writes,max_write=131072,"
             + "use_ino,auto_unmount,attr_timeout=1,entry_timeout=1,negative_timeout=0";
 
+    /** Which FUSE frontend serves the mount. */
+    public enum Frontend {
+        KERNEL, JNR_FUSE;
+
+        /** {@code kernel} or {@code jnr-fuse}. */
+        public static Frontend parse(String s) {
+            return switch (s) {
+                case "kernel" -> KERNEL;
+                case "jnr-fuse" -> JNR_FUSE;
+                default -> throw new IllegalArgumentException("--frontend must be kernel or jnr-fuse, not '" + s + "'");
+            };
+        }
+    }
+
     private final Region region;
     private final FileSystem fs;
     private final Path mountpoint;
-    private final PmemFuse fuse;
+    private final String dax;
+    private final LiveStats stats;
     private final List<String> fuseOptions;
+    private final Frontend frontend;
+    private final KernelOptions kernelOptions;
     private final CountDownLatch loopEnded = new CountDownLatch(1);
     private boolean closed;
 
@@ -42,14 +64,21 @@ public final class FuseDaemon {
      * @param fuseOptions extra {@code -o} options (e.g. {@code allow_other}); the fixed ones and
      *                    {@code fsname=REGION} are added here
      */
-    public FuseDaemon(Region region, FileSystem fs, Path mountpoint, String dax, List<String> fuseOptions) {
+    public FuseDaemon(Region region, FileSystem fs, Path mountpoint, String dax, List<String> fuseOptions,
+                      Frontend frontend, KernelOptions kernelOptions) {
         this.region = region;
         this.fs = fs;
         this.mountpoint = mountpoint;
+        this.dax = dax;
         this.fuseOptions = fuseOptions;
-        LiveStats stats = new LiveStats(fs, region.name(), mountpoint.toString(), dax);
-        this.fuse = new PmemFuse(fs, "pmemfs", stats);
-        this.fuse.onInit(() -> LOG.info("mounted {} at {} (dax={})", region.name(), mountpoint, dax));
+        this.frontend = frontend;
+        this.kernelOptions = kernelOptions;
+        this.stats = new LiveStats(fs, region.name(), mountpoint.toString(), dax);
+    }
+
+    private void mounted() {
+        LOG.info("mounted {} at {} (dax={}, frontend={})", region.name(), mountpoint, dax,
+                frontend == Frontend.KERNEL ? "kernel" : "jnr-fuse");
     }
 
     /** The argv words after the mount point that jnr-fuse passes to fuse_main. */
@@ -68,13 +97,19 @@ public final class FuseDaemon {
 
     /**
      * Mounts and serves until unmounted; then closes the filesystem and the region. Throws
-     * {@link FuseException} when libfuse refuses the mount (after closing).
+     * {@link FuseException} or {@link KernelMount.Failure} when the mount is refused (after closing).
      */
-    public void run() {
+    public void run() throws InterruptedException {
         Thread hook = new Thread(this::onSignal, "pmemfs-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            fuse.mount(mountpoint, true, false, argv().toArray(new String[0]));
+            if (frontend == Frontend.KERNEL) {
+                new KernelFrontend(fs, stats, kernelOptions).serve(mountpoint, region.name(), fuseOptions, this::mounted);
+            } else {
+                PmemFuse fuse = new PmemFuse(fs, "pmemfs", stats);
+                fuse.onInit(this::mounted);
+                fuse.mount(mountpoint, true, false, argv().toArray(new String[0]));
+            }
         } finally {
             loopEnded.countDown();
             closeOnce();

@@ -17,6 +17,10 @@ public final class DirBlock {
     public static final int DT_REG = 8;
     public static final int DT_DIR = 4;
     public static final int DT_LNK = 10;
+    public static final int DT_FIFO = 1;
+    public static final int DT_CHR = 2;
+    public static final int DT_BLK = 6;
+    public static final int DT_SOCK = 12;
 
     /** One entry: a name (raw bytes) and the inode it names. */
     public record Entry(byte[] name, long ino, int type) {

@@ -10,12 +10,21 @@ public final class InodeRecord {
     public static final int SIZE = 256;
     public static final int DIRECT = 12;
     public static final int FLAG_DAX = 1;
+    /**
+     * Blocks may lie beyond the size: fallocate with KEEP_SIZE put them there (ext4 once had
+     * EOFBLOCKS_FL for the same). Without it, fsck reports such blocks.
+     */
+    public static final int FLAG_PREALLOC = 2;
     static final int CRC_OFFSET = 252;
 
     public static final int S_IFMT = 0170000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFDIR = 0040000;
     public static final int S_IFLNK = 0120000;
+    public static final int S_IFIFO = 0010000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFSOCK = 0140000;
 
     public int mode;
     public int uid;
@@ -37,6 +46,8 @@ public final class InodeRecord {
     public long indirect2;
     public long indirect3;
     public int generation;
+    /** The device number of a character or block device ({@code makedev(major, minor)}), else 0. */
+    public long rdev;
 
     public boolean isFree() {
         return mode == 0;
@@ -56,6 +67,22 @@ public final class InodeRecord {
 
     public boolean isSymlink() {
         return type() == S_IFLNK;
+    }
+
+    /** A FIFO, socket, character or block device: an inode with no data of its own. */
+    public boolean isSpecial() {
+        int t = type();
+        return t == S_IFIFO || t == S_IFSOCK || isDevice();
+    }
+
+    public boolean isDevice() {
+        int t = type();
+        return t == S_IFCHR || t == S_IFBLK;
+    }
+
+    /** Whether the type bits name one of the six types pmemfs stores. */
+    public boolean knownType() {
+        return isRegular() || isDir() || isSymlink() || isSpecial();
     }
 
     public boolean dax() {
@@ -78,6 +105,7 @@ public final class InodeRecord {
             bb.putLong(off + 96 + 8 * i, direct[i]);
         }
         bb.putLong(off + 192, indirect1).putLong(off + 200, indirect2).putLong(off + 208, indirect3);
+        bb.putLong(off + 216, rdev);
         bb.putInt(off + 248, generation);
         bb.putInt(off + CRC_OFFSET, BlockCrc.crc(block, off, CRC_OFFSET));
     }
@@ -120,6 +148,7 @@ public final class InodeRecord {
         r.indirect1 = bb.getLong(off + 192);
         r.indirect2 = bb.getLong(off + 200);
         r.indirect3 = bb.getLong(off + 208);
+        r.rdev = bb.getLong(off + 216);
         r.generation = bb.getInt(off + 248);
         return r;
     }

@@ -47,7 +47,8 @@
  *  16    8 size                        192   8 single indirect block
  *  24    8 atime seconds               200   8 double indirect block
  *  32    4 atime nanoseconds           208   8 triple indirect block
- *  36    4 flags (bit 0: DAX)          216  32 reserved (zero)
+ *  36    4 flags (bit 0: DAX,          216   8 device number (makedev), devices only
+ *          bit 1: blocks past size)    224  24 reserved (zero)
  *  40    8 mtime seconds               248   4 generation
  *  48    4 mtime nanoseconds           252   4 CRC32C of bytes [0, 252)
  *  52    4 reserved
@@ -55,7 +56,10 @@
  *  64    4 ctime nanoseconds
  *  68    4 reserved
  * </pre>
- * An all-zero inode is free. Inode 0 is never used; inode 1 is the root directory.
+ * An all-zero inode is free. Inode 0 is never used; inode 1 is the root directory. Types:
+ * regular, directory, symlink, FIFO, socket, character and block device; the four special
+ * types hold no blocks and a size of 0. Bit 1 of the flags (set by fallocate with KEEP_SIZE)
+ * allows a regular file's blocks to lie beyond its size.
  *
  * <h2>Indirect block ({@link IndirectBlock})</h2>
  * 511 block pointers (u64, 0 = hole), then at 4088 a u32 CRC32C of bytes [0, 4088) and a
@@ -63,7 +67,8 @@
  *
  * <h2>Directory block ({@link DirBlock})</h2>
  * Records packed from offset 0: {@code u64 inode, u16 record length, u8 name length,
- * u8 file type, name bytes}, each padded to 8 bytes; a record with inode 0 ends the block's
+ * u8 file type (d_type: 1 FIFO, 2 chr, 4 dir, 6 blk, 8 reg, 10 lnk, 12 sock), name bytes},
+ * each padded to 8 bytes; a record with inode 0 ends the block's
  * records. At 4088: u32 CRC32C of [0, 4088), u32 magic "DIR1". {@code .} and {@code ..} are
  * not stored (the parent is in the inode).
  *

@@ -9,7 +9,8 @@ import java.util.Random;
 /**
  * Random operations on a mounted filesystem, for fsck to check afterwards: creates, writes at
  * random offsets (holes, indirect blocks), truncates, links, symlinks, renames, removals,
- * xattrs and unlinks of open files. Errors the core answers with ({@link FsException}) are part
+ * xattrs, unlinks of open files, special files (FIFO, socket, devices) and fallocate (every
+ * mode the core does, across indirect blocks). Errors the core answers with ({@link FsException}) are part
  * of the workload; anything else fails the test.
  */
 final class FsckWorkload {
@@ -25,7 +26,7 @@ final class FsckWorkload {
     void run(int ops) {
         for (int i = 0; i < ops; i++) {
             try {
-                step(rnd.nextInt(14));
+                step(rnd.nextInt(17));
             } catch (FsException e) {
                 // ENOENT, ENOTEMPTY, EEXIST, ENOTDIR...: a random workload meets them all
             }
@@ -50,8 +51,20 @@ final class FsckWorkload {
             case 10 -> fs.symlink(d, name, "target-" + rnd.nextInt(1000), 0, 0);
             case 11 -> fs.xattrs().set(pick(d), "user.k" + rnd.nextInt(3), new byte[rnd.nextInt(200)], 0);
             case 12 -> fs.xattrs().remove(pick(d), "user.k" + rnd.nextInt(3));
+            case 14 -> fs.mknod(d, name, SPECIAL[rnd.nextInt(SPECIAL.length)] | 0644, rnd.nextLong(1 << 20), 0, 0);
+            case 15 -> fallocate(pick(d));
             default -> unlinkWhileOpen(d);
         }
+    }
+
+    private static final int[] SPECIAL = {0010000, 0140000, 0020000, 0060000};
+    private static final int[] FALLOC = {0, FileSystem.FALLOC_FL_KEEP_SIZE,
+        FileSystem.FALLOC_FL_PUNCH_HOLE | FileSystem.FALLOC_FL_KEEP_SIZE, FileSystem.FALLOC_FL_ZERO_RANGE,
+        FileSystem.FALLOC_FL_ZERO_RANGE | FileSystem.FALLOC_FL_KEEP_SIZE};
+
+    private void fallocate(long ino) {
+        long off = rnd.nextInt(4) == 0 ? rnd.nextLong(8L << 20) : rnd.nextLong(64 << 10);
+        fs.fallocate(ino, FALLOC[rnd.nextInt(FALLOC.length)], off, 1 + rnd.nextLong(rnd.nextBoolean() ? 20_000 : 3L << 20));
     }
 
     private String existing(long d) {

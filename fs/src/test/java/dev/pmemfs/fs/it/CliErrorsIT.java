@@ -2,25 +2,33 @@ package dev.pmemfs.fs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pmemfs.device.PmemRegion;
-import dev.pmemfs.fs.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each user mistake is one line on stderr and a non-zero exit, without a stack trace (picocli Main in-process). */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+/**
+ * Each user mistake, typed as a user types it ({@code bin/pmemfs} run as a process, so the
+ * launcher's own shell code is exercised too), is one line on stderr and the documented exit
+ * status (1 refused, 2 usage; fsck: 8 operational, 16 usage), with no Java stack trace.
+ *
+ * <p>Mutations checked by hand (red, then green once restored): the launcher's old
+ * {@code to_bytes} (dies under {@code set -e} on {@code --cache-size lots}: exit 1, nothing on
+ * stderr); {@code MountCommand} without its {@code FuseException} handling (a FUSE option
+ * libfuse rejects ended as "internal error", exit 70; before {@code Main} kept stack traces
+ * for {@code --debug}, a 17-line one); {@code FsckCommand} without
+ * {@code EXIT_OPERATIONAL} (a missing region exited 1, "repaired").
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 final class CliErrorsIT {
     @TempDir
     Path dir;
@@ -33,62 +41,105 @@ final class CliErrorsIT {
         mnt = Files.createDirectory(dir.resolve("mnt"));
     }
 
-    /** Runs the command line; asserts the failure is exactly one error line containing {@code expect}. */
-    private static void fails(String expect, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        assertNotEquals(0, code, String.join(" ", args) + " succeeded");
-        List<String> lines = err.toString().lines().toList();
-        assertEquals(1, lines.size(), "not one line: " + err);
-        assertTrue(lines.get(0).startsWith("pmemfs"), lines.get(0));
-        assertTrue(lines.get(0).contains(expect), "'" + expect + "' not in: " + lines.get(0));
-        assertFalse(err.toString().contains("Exception"), err.toString());
+    @AfterEach
+    void nothingLeft() {
+        try {
+            assertFalse(Pmemfs.mounted(mnt), "a failed command left a mount at " + mnt);
+        } finally {
+            if (Pmemfs.mounted(mnt)) {
+                Pmemfs.sh("fusermount -u -z '" + mnt + "'");
+            }
+        }
+    }
+
+    /** Runs bin/pmemfs; asserts exit {@code code} and exactly one error line containing {@code expect}. */
+    private static void fails(int code, String expect, String... args) {
+        Pmemfs.Result r = Pmemfs.pmemfs(args);
+        String cmd = "pmemfs " + String.join(" ", args);
+        List<String> lines = r.err().lines().toList();
+        assertEquals(1, lines.size(), cmd + ": not one line on stderr (exit " + r.code() + "):\n" + r.err());
+        String line = lines.get(0);
+        assertTrue(line.startsWith("pmemfs"), cmd + ": " + line);
+        assertTrue(line.contains(expect), cmd + ": '" + expect + "' not in: " + line);
+        assertFalse(line.contains("Exception") || line.contains("\tat "), cmd + ": " + line);
+        assertEquals(code, r.code(), cmd + ": exit status (stderr: " + line + ")");
     }
 
     private void mkfs() {
-        assertEquals(0, Main.run(new String[]{"mkfs", "--size", "16M", region.toString()},
-                new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())));
+        Pmemfs.pmemfs("mkfs", "--size", "16M", region.toString()).ok();
     }
 
     @Test
     void mkfs_userMistakes_oneLineEach() {
-        fails("give --size", "mkfs", region.toString());
-        fails("is not a size", "mkfs", "--size", "12Q", region.toString());
-        fails("smaller than the minimum", "mkfs", "--size", "1M", region.toString());
+        fails(1, "give --size", "mkfs", region.toString());
+        fails(2, "is not a size", "mkfs", "--size", "12Q", region.toString());
+        fails(2, "is not a size", "mkfs", "--size", "1.5G", region.toString());
+        fails(1, "smaller than the minimum", "mkfs", "--size", "1M", region.toString());
         mkfs();
-        fails("--force", "mkfs", region.toString());
+        fails(1, "--force", "mkfs", region.toString());
+    }
+
+    @Test
+    void mount_badSizesAndOptions_oneLineEach() {
+        mkfs();
+        String r = region.toString();
+        String m = mnt.toString();
+        fails(2, "'lots' is not a size", "mount", "--cache-size", "lots", r, m);
+        fails(2, "'12Q' is not a size", "mount", "--cache-size", "12Q", r, m);
+        fails(2, "'1.5G' is not a size", "mount", "--cache-size", "1.5G", r, m);
+        fails(2, "'lots' is not a size", "mount", "--cache-size=lots", r, m);
+        fails(2, "cache_size=lots", "mount", "-o", "cache_size=lots", r, m);
+        fails(2, "writeback_delay=soon", "mount", "-o", "dax=inode,writeback_delay=soon", r, m);
+        fails(2, "--cache-size must be at least 1M", "mount", "--cache-size", "4K", r, m);
+        fails(2, "--dax must be never, always or inode", "mount", "--dax=sometimes", r, m);
+        fails(2, "not a duration", "mount", "--writeback-delay", "soon", r, m);
+        fails(2, "Unknown option", "mount", "--bogus", r, m);
+    }
+
+    /** libfuse rejects the option after the region is open: in the foreground, the background, and the mount helper form. */
+    @Test
+    void mount_fuseOptionLibfuseRejects_oneLine_noLogLeft() {
+        mkfs();
+        String r = region.toString();
+        String m = mnt.toString();
+        fails(1, "unknown option `bogus_opt'", "mount", "-o", "bogus_opt", r, m);
+        fails(1, "unknown option `bogus_opt'", "mount", "--background", "-o", "bogus_opt", r, m);
+        fails(1, "unknown option `bogus_opt'", r, m, "-o", "rw,bogus_opt");
+        Path log = Path.of("/run/pmemfs", mnt.toString().replace('/', '-').replaceAll("^-+", "") + ".log");
+        assertFalse(Files.exists(log), "the failed background mount left its log " + log);
+        Pmemfs.Result fsck = Pmemfs.pmemfs("fsck", r);
+        assertEquals(0, fsck.code(), "the refused mounts left the region unclean: " + fsck.out() + fsck.err());
     }
 
     @Test
     void mount_userMistakes_oneLineEach() throws IOException {
-        fails("does not exist", "mount", dir.resolve("none.region").toString(), mnt.toString());
+        fails(1, "does not exist", "mount", dir.resolve("none.region").toString(), mnt.toString());
         mkfs();
-        fails("does not exist", "mount", region.toString(), dir.resolve("nomnt").toString());
-        fails("not a directory", "mount", region.toString(), region.toString());
+        fails(1, "does not exist", "mount", region.toString(), dir.resolve("nomnt").toString());
+        fails(1, "not a directory", "mount", region.toString(), region.toString());
         Files.writeString(mnt.resolve("file"), "x");
-        fails("not empty", "mount", region.toString(), mnt.toString());
+        fails(1, "not empty", "mount", region.toString(), mnt.toString());
         Files.delete(mnt.resolve("file"));
-        fails("--dax must be never, always or inode", "mount", "--dax=sometimes", region.toString(), mnt.toString());
-        fails("not a duration", "mount", "--writeback-delay", "soon", region.toString(), mnt.toString());
-        fails("not a size", "mount", "--cache-size", "lots", region.toString(), mnt.toString());
-        try (PmemRegion held = PmemRegion.open(region)) {
+        try (PmemRegion held = PmemRegion.open(region)) { // this JVM holds the region's lock
             assertTrue(held.size() > 0);
-            fails("already in use", "mount", region.toString(), mnt.toString());
+            fails(1, "already in use", "mount", region.toString(), mnt.toString());
+            fails(1, "already in use", "mount", "--background", region.toString(), mnt.toString());
+            fails(8, "already in use", "fsck", region.toString());
         }
         Path blank = dir.resolve("blank.region");
         PmemRegion.create(blank, 16L << 20, false).close();
-        fails("not a pmemfs region", "mount", blank.toString(), mnt.toString());
-        assertFalse(Pmemfs.mounted(mnt));
+        fails(1, "not a pmemfs region", "mount", blank.toString(), mnt.toString());
+        fails(8, "not a pmemfs region", "fsck", blank.toString());
     }
 
     @Test
     void otherCommands_userMistakes_oneLineEach() {
-        fails("is not mounted", "umount", mnt.toString());
-        fails("does not exist", "stats", dir.resolve("nothing").toString());
-        fails("not a pmemfs mount point", "stats", mnt.toString());
-        fails("does not exist", "fsck", dir.resolve("nothing").toString());
-        fails("a command is required");
-        fails("Unknown option", "mount", "--bogus", "a", "b");
+        fails(1, "is not mounted", "umount", mnt.toString());
+        fails(1, "does not exist", "stats", dir.resolve("nothing").toString());
+        fails(1, "not a pmemfs mount point", "stats", mnt.toString());
+        fails(8, "does not exist", "fsck", dir.resolve("nothing").toString());
+        fails(16, "Unknown option", "fsck", "--bogus", dir.resolve("nothing").toString());
+        fails(2, "a command is required");
+        fails(2, "Unknown option", "mount", "--bogus", "a", "b");
     }
 }

@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import dev.pmemfs.cache.PageStats;
 import dev.pmemfs.device.Region;
@@ -99,9 +99,20 @@ public final class StatsReport {
 
     /** Text of the lifetime wear of an unmounted region. */
     public static String text(WearCounters w, String region) {
+        return text(w, region, null);
+    }
+
+    /**
+     * Text of the lifetime wear of a region; {@code mountedAt} is where it is mounted, or null.
+     * Wear is saved at unmount, so a mounted region shows the figures of its last unmount.
+     */
+    public static String text(WearCounters w, String region, String mountedAt) {
         long top = w.mostWrittenBlock();
         StringBuilder b = new StringBuilder(512);
-        b.append(String.format(Locale.ROOT, "%s (not mounted): lifetime wear%n", region));
+        b.append(mountedAt == null
+                ? String.format(Locale.ROOT, "%s (not mounted): lifetime wear%n", region)
+                : String.format(Locale.ROOT, "%s (mounted at %s): lifetime wear as of its last unmount;"
+                        + " live figures: pmemfs stats %s%n", region, mountedAt, mountedAt));
         b.append(String.format(Locale.ROOT, "lifetime          %s written in %d stores, %d persists, most-written block %d (%d writes)%n",
                 size(w.bytesWritten()), w.stores(), w.persists(), top, w.blockWrites(top)));
         textHistogram(b, w.histogram());

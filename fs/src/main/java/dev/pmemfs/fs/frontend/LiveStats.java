@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import dev.pmemfs.fs.core.Errno;
 import dev.pmemfs.fs.core.FileSystem;
@@ -34,11 +34,12 @@ public final class LiveStats {
         this.dax = dax;
     }
 
-    boolean handles(String path, String name) {
-        return "/".equals(path) && (JSON.equals(name) || TEXT.equals(name));
+    /** Whether {@code name} on the root directory (when {@code root}) is one of the stats attributes. */
+    public boolean handles(boolean root, String name) {
+        return root && (JSON.equals(name) || TEXT.equals(name));
     }
 
-    byte[] value(String name) {
+    public byte[] value(String name) {
         FileSystem.Stats s = fs.stats();
         String v = switch (name) {
             case JSON -> StatsReport.json(s, mediaAtMount, region, mountpoint, dax);

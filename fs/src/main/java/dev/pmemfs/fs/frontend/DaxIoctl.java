@@ -1,9 +1,10 @@
-package dev.pmemfs.fs.fuse;
+package dev.pmemfs.fs.frontend;
 
 import dev.pmemfs.fs.core.Errno;
 import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.FsException;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The ioctls that read and set the per-file DAX flag, the same ones ext4 and XFS answer, so
@@ -34,20 +35,25 @@ public final class DaxIoctl {
 
     private final FileSystem fs;
 
-    DaxIoctl(FileSystem fs) {
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+
+    public DaxIoctl(FileSystem fs) {
         this.fs = fs;
     }
 
-    /** Answers one ioctl on inode {@code ino}: 0, or a negative errno. */
-    int handle(long ino, int cmd, Pointer data) {
+    /**
+     * Answers one ioctl on inode {@code ino}: 0, or a negative errno. {@code data} holds
+     * {@link #size}{@code (cmd)} bytes: the argument in, the answer out.
+     */
+    public int handle(long ino, int cmd, MemorySegment data) {
         switch (cmd) {
             case FS_IOC_FSGETXATTR -> {
-                data.setMemory(0, FSXATTR_SIZE, (byte) 0);
-                data.putInt(0, fs.daxFlag(ino) ? FS_XFLAG_DAX : 0);
+                data.asSlice(0, FSXATTR_SIZE).fill((byte) 0);
+                data.set(INT, 0, fs.daxFlag(ino) ? FS_XFLAG_DAX : 0);
                 return 0;
             }
             case FS_IOC_FSSETXATTR -> {
-                int xflags = data.getInt(0);
+                int xflags = data.get(INT, 0);
                 if ((xflags & ~FS_XFLAG_DAX) != 0) {
                     throw new FsException(Errno.EOPNOTSUPP, "only the DAX xflag is supported");
                 }
@@ -55,11 +61,11 @@ public final class DaxIoctl {
                 return 0;
             }
             case FS_IOC_GETFLAGS -> {
-                data.putInt(0, fs.daxFlag(ino) ? FS_DAX_FL : 0);
+                data.set(INT, 0, fs.daxFlag(ino) ? FS_DAX_FL : 0);
                 return 0;
             }
             case FS_IOC_SETFLAGS -> {
-                int flags = data.getInt(0);
+                int flags = data.get(INT, 0);
                 if ((flags & ~FS_DAX_FL) != 0) {
                     throw new FsException(Errno.EOPNOTSUPP, "only the DAX attribute is supported");
                 }
@@ -70,6 +76,11 @@ public final class DaxIoctl {
                 return -ENOTTY;
             }
         }
+    }
+
+    /** The argument size of an ioctl command: its {@code _IOC_SIZE} field. */
+    public static int size(int cmd) {
+        return (cmd >>> 16) & 0x3fff;
     }
 
     private void setIfChanged(long ino, boolean on) {

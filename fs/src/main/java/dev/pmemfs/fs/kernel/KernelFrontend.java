@@ -1,0 +1,67 @@
+package dev.pmemfs.fs.kernel;
+
+import dev.pmemfs.fs.core.FileSystem;
+import dev.pmemfs.fs.frontend.LiveStats;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * pmemfs served on {@code /dev/fuse} directly: mounts through fusermount3, answers INIT and
+ * runs the workers until the mount goes away. One per mount; {@link #serve} runs once.
+ */
+public final class KernelFrontend {
+    private static final Logger LOG = LoggerFactory.getLogger(KernelFrontend.class);
+    /** Options every mount gets: the kernel checks permissions; fusermount3 unmounts if we die. */
+    static final String FIXED_OPTIONS = "subtype=pmemfs,default_permissions,auto_unmount";
+    /** libfuse's own options, meaningless here (the kernel frontend sets what they set itself). */
+    private static final Set<String> LIBFUSE_ONLY = Set.of("big_writes", "max_write", "use_ino", "attr_timeout",
+            "entry_timeout", "negative_timeout", "kernel_cache", "auto_cache", "direct_io", "max_read", "max_readahead");
+
+    private final KernelOptions options;
+    private final Dispatcher dispatcher;
+
+    public KernelFrontend(FileSystem fs, LiveStats stats, KernelOptions options) {
+        this.options = options;
+        this.dispatcher = new Dispatcher(fs, stats, options);
+    }
+
+    /** fusermount3's {@code -o} list: fsname, the fixed options, then the user's (libfuse-only ones dropped). */
+    static String mountOptions(String fsname, List<String> user) {
+        StringBuilder o = new StringBuilder("fsname=").append(escape(fsname)).append(',').append(FIXED_OPTIONS);
+        for (String opt : user) {
+            String key = opt.contains("=") ? opt.substring(0, opt.indexOf('=')) : opt;
+            if (LIBFUSE_ONLY.contains(key)) {
+                LOG.info("-o {}: a libfuse option, not used by the kernel frontend", opt);
+            } else {
+                o.append(',').append(opt);
+            }
+        }
+        return o.toString();
+    }
+
+    /** Commas in a path survive fusermount3's option parser escaped with a backslash. */
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace(",", "\\,");
+    }
+
+    /**
+     * Mounts {@code fsname} at {@code mountpoint}, runs {@code onMounted} once INIT is answered,
+     * and serves until unmounted. Throws {@link KernelMount.Failure} when the mount is refused.
+     */
+    public void serve(Path mountpoint, String fsname, List<String> userOptions, Runnable onMounted) throws InterruptedException {
+        try (KernelMount mount = KernelMount.mount(mountpoint, mountOptions(fsname, userOptions))) {
+            Session session = new Session(mount.fd(), dispatcher, options);
+            session.init();
+            onMounted.run();
+            session.run();
+        }
+    }
+
+    /** Number of files open through this mount. */
+    public int openFiles() {
+        return dispatcher.openFiles();
+    }
+}

@@ -1,0 +1,145 @@
+package dev.pmemfs.fs.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pmemfs.device.CrashingRegion;
+import dev.pmemfs.fs.core.Format;
+import dev.pmemfs.fs.core.FileSystem;
+import dev.pmemfs.fs.core.MountOptions;
+import dev.pmemfs.fs.frontend.LiveStats;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dispatcher in process: requests laid out as the kernel would, replies written to a file
+ * instead of /dev/fuse and read back. Malformed and unknown requests must get an errno.
+ */
+final class DispatcherTest {
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private CrashingRegion region;
+    private FileSystem fs;
+    private Dispatcher dispatcher;
+    private Arena arena;
+    private Path replies;
+    private int fd;
+    private Reply reply;
+    private Request request;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        region = CrashingRegion.create(32L << 20);
+        Format.mkfs(region, 4096, false, p -> { });
+        fs = FileSystem.mount(region, MountOptions.defaults());
+        dispatcher = new Dispatcher(fs, new LiveStats(fs, "test", "/mnt", "never"), KernelOptions.defaults());
+        arena = Arena.ofConfined();
+        replies = Files.createTempFile("pmemfs-replies", ".bin");
+        fd = Syscalls.open(replies.toString(), Syscalls.O_RDWR);
+        assertTrue(fd >= 0);
+        reply = new Reply(fd, arena.allocate(Session.REPLY_BUFFER));
+        request = new Request(arena.allocate(Session.REQUEST_BUFFER));
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        Syscalls.close(fd);
+        Files.deleteIfExists(replies);
+        arena.close();
+        fs.close();
+        region.close();
+    }
+
+    /** Lays out a request with {@code body} and dispatches it; returns the header's error of the reply. */
+    private int send(int opcode, long nodeid, byte[] body) throws IOException {
+        MemorySegment b = request.buffer();
+        long len = Request.HEADER + body.length;
+        b.set(U32, 0, (int) len);
+        b.set(U32, 4, opcode);
+        b.set(U64, 8, 77L);
+        b.set(U64, 16, nodeid);
+        MemorySegment.copy(body, 0, b, ValueLayout.JAVA_BYTE, Request.HEADER, body.length);
+        assertTrue(request.parse(len));
+        long before = Files.size(replies);
+        dispatcher.dispatch(request, reply);
+        ByteBuffer r = ByteBuffer.wrap(Files.readAllBytes(replies)).order(ByteOrder.LITTLE_ENDIAN);
+        if (r.limit() == before) {
+            return Integer.MIN_VALUE; // no reply
+        }
+        r.position((int) before);
+        assertEquals(r.limit() - before, r.getInt(), "reply length");
+        int error = r.getInt();
+        assertEquals(77L, r.getLong(), "unique");
+        return error;
+    }
+
+    private static byte[] cstr(String s) {
+        byte[] n = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = new byte[n.length + 1];
+        System.arraycopy(n, 0, b, 0, n.length);
+        return b;
+    }
+
+    @Test
+    void unknownOpcode_answersEnosys() throws IOException {
+        assertEquals(-38, send(4242, 1, new byte[0]));
+    }
+
+    @Test
+    void nameWithoutNul_answersEinval() throws IOException {
+        assertEquals(-22, send(FuseAbi.LOOKUP, 1, "abc".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void shortWrite_answersEinvalAndNextRequestWorks() throws IOException {
+        assertEquals(-22, send(FuseAbi.WRITE, 1, new byte[12]));
+        assertEquals(-2, send(FuseAbi.LOOKUP, 1, cstr("missing")));
+    }
+
+    @Test
+    void mkdirThenLookup_findTheSameInode() throws IOException {
+        byte[] name = cstr("d");
+        ByteBuffer mk = ByteBuffer.allocate(8 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+        mk.putInt(040755).putInt(022).put(name);
+        assertEquals(0, send(FuseAbi.MKDIR, 1, mk.array()));
+        assertEquals(0, send(FuseAbi.LOOKUP, 1, name));
+        assertEquals(fs.lookup(1, "d"), reply.payload().get(U64, 0), "nodeid in fuse_entry_out");
+    }
+
+    @Test
+    void ioctlAskingForMoreThanTheBuffer_answersEinval() throws IOException {
+        ByteBuffer in = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        in.putLong(0).putInt(0).putInt(0x801C581F).putLong(0).putInt(0).putInt(Integer.MAX_VALUE);
+        assertEquals(-22, send(FuseAbi.IOCTL, 1, in.array()));
+    }
+
+    @Test
+    void ioctlGetFsxattr_answersTheDaxFlag() throws IOException {
+        ByteBuffer in = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        in.putLong(0).putInt(0).putInt(0x801C581F).putLong(0).putInt(0).putInt(28);
+        fs.setDaxFlag(1, true);
+        assertEquals(0, send(FuseAbi.IOCTL, 1, in.array()));
+        assertEquals(0x8000, reply.payload().get(U32, 16), "fsx_xflags after fuse_ioctl_out");
+    }
+
+    @Test
+    void forget_getsNoReply() throws IOException {
+        assertEquals(Integer.MIN_VALUE, send(FuseAbi.FORGET, 1, new byte[8]));
+    }
+
+    @Test
+    void readOfUnknownHandle_answersEbadf() throws IOException {
+        assertEquals(-9, send(FuseAbi.READ, 1, new byte[40]));
+    }
+}
