@@ -37,6 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       directory, the link count of the target's parent differs ({@link #renameOverExisting});
  *       the root's own count is compared too, since most such renames happen in the root.
  *   <li>{@code FileHandle.write}: answering EINVAL instead of EISDIR for a directory.
+ *   <li>{@code FileSystem.prepareAdd} answering ENOENT for a parent that is not a directory
+ *       (the earlier test made ENOTDIR itself and passed).
  *   <li>{@code Rename.exchange}: without the parents' link count moves when two directories in
  *       different parents are exchanged ({@link #renameWithFlags}, RENAME_EXCHANGE).
  * </ul>

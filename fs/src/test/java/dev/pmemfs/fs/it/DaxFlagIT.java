@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>The flags are read from the first word of each tool's line, never from the whole line:
  * the path itself ("...pmemfs-dax-it...") holds an "x". Mutations checked by hand (red, then
  * green once restored): {@code DaxIoctl} answering FS_IOC_GETFLAGS with 0 (the earlier test,
- * which searched the whole line, passed), and with FS_DAX_FL always.
+ * which searched the whole line, passed), and with FS_DAX_FL always; {@code StatsCommand}
+ * without its mount lookup ("(not mounted)" for a mounted region).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 final class DaxFlagIT {
@@ -61,7 +62,12 @@ final class DaxFlagIT {
     void daxFlag_togglesWithXfsIoAndPmemfsDax_andMovesTheIoPath() throws IOException {
         Path work = Files.createTempDirectory("pmemfs-dax-it");
         Path mnt = Files.createDirectory(work.resolve("mnt"));
+        Path log = null;
         try (Pmemfs.Mount m = Pmemfs.Mount.start(Pmemfs.newRegion("128M"), mnt, true, "--dax=inode")) {
+            log = m.logFile;
+            assertTrue(log != null && Files.exists(log), "the daemon's log: " + m.mountLog);
+            String wear = pmemfs("stats", m.region.toString()).ok().out();
+            assertTrue(wear.startsWith(m.region + " (mounted at " + mnt + ")"), "stats of a mounted region: " + wear);
             Path f = m.mnt.resolve("f");
             sh("echo x > '" + f + "'").ok();
             assertEquals(f + ": dax off\n", pmemfs("dax", f.toString()).ok().out());
@@ -100,5 +106,6 @@ final class DaxFlagIT {
             sh("rm -rf '" + work + "'");
         }
         assertFalse(Pmemfs.mounted(mnt));
+        assertFalse(Files.exists(log), "the test left the daemon's log " + log);
     }
 }
