@@ -52,7 +52,7 @@ final class DifferentialIT {
     static final String[] FRONTEND = Pmemfs.FRONTEND.equals("jnr-fuse") ? new String[] {"-o", "attr_timeout=0"}
             : new String[0];
     private static final String[] NAMES = {"a", "b", "c"};
-    private static final int STEPS = 50;
+    private static final int STEPS = 40;
     private static final int OTHER = 65534;
     private static final int S_IFDIR = 0040000;
     private static final int S_IFLNK = 0120000;
@@ -279,17 +279,17 @@ final class DifferentialIT {
         return other ? HostFs.as(OTHER, OTHER, call) : call.getAsInt();
     }
 
-    /** Extends a chain of 200-byte directory names under /deep by 12 levels (past 4096 bytes the second time). */
+    /** Extends a chain of 200-byte directory names under /deep by 24 levels (past 4,096 bytes). */
     private static String deep(Step s) {
         String script = "set -e; cd \"$1\"; mkdir -p deep; cd deep; n=$(printf 'x%.0s' $(seq 1 200));"
                 + " while [ -d \"$n\" ]; do cd \"$n\"; done;"
-                + " for i in $(seq 12); do mkdir \"$n\"; cd \"$n\"; done; mkfifo fifo; echo leaf > leaf; ln leaf hard;"
+                + " for i in $(seq 24); do mkdir \"$n\"; cd \"$n\"; done; mkfifo fifo; echo leaf > leaf; ln leaf hard;"
                 + " pwd | wc -c";
         for (Path root : new Path[] {s.ref(), s.mnt()}) {
             Pmemfs.Result r = Pmemfs.exec(List.of("bash", "-c", script, "deep", root.toString()), 60);
             assertEquals(0, r.code(), "deep tree in " + root + ": " + r.err());
         }
-        return "deep +12 levels";
+        return "deep +24 levels";
     }
 
     // ---- comparing ---------------------------------------------------------------------------
