@@ -40,6 +40,7 @@ n = os.copy_file_range(fd, gd, (1 << 20) + 4096, 0, 0)
 os.close(gd)
 with open(f, "rb") as a, open(g, "rb") as b:
     check("copy_file_range copies every byte", n == (1 << 20) + 4096 and a.read() == b.read())
+check("copy_file_range keeps the hole", os.stat(g).st_blocks * 512 < 1 << 20)
 
 # fallocate
 os.posix_fallocate(fd, 0, 4 << 20)

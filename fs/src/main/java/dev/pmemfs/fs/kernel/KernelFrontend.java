@@ -28,15 +28,26 @@ public final class KernelFrontend {
         this.dispatcher = new Dispatcher(fs, stats, options);
     }
 
-    /** fusermount3's {@code -o} list: fsname, the fixed options, then the user's (libfuse-only ones dropped). */
+    /** What fusermount3 and the kernel take (fusermount.c's tables): mount flags and FUSE's own. */
+    private static final Set<String> MOUNT_OPTIONS = Set.of("rw", "ro", "suid", "nosuid", "dev", "nodev", "exec",
+            "noexec", "async", "sync", "dirsync", "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime",
+            "strictatime", "nostrictatime", "lazytime", "nolazytime", "allow_other", "default_permissions", "auto_unmount",
+            "fsname", "subtype", "blksize", "context", "fscontext", "defcontext", "rootcontext");
+
+    /**
+     * fusermount3's {@code -o} list: fsname, the fixed options, then the user's (libfuse-only ones
+     * dropped). An option neither takes fails here, in libfuse's words, before anything is mounted.
+     */
     static String mountOptions(String fsname, List<String> user) {
         StringBuilder o = new StringBuilder("fsname=").append(escape(fsname)).append(',').append(FIXED_OPTIONS);
         for (String opt : user) {
             String key = opt.contains("=") ? opt.substring(0, opt.indexOf('=')) : opt;
             if (LIBFUSE_ONLY.contains(key)) {
                 LOG.info("-o {}: a libfuse option, not used by the kernel frontend", opt);
-            } else {
+            } else if (MOUNT_OPTIONS.contains(key)) {
                 o.append(',').append(opt);
+            } else {
+                throw new KernelMount.Failure("unknown option `" + opt + "'");
             }
         }
         return o.toString();
@@ -52,7 +63,8 @@ public final class KernelFrontend {
      * and serves until unmounted. Throws {@link KernelMount.Failure} when the mount is refused.
      */
     public void serve(Path mountpoint, String fsname, List<String> userOptions, Runnable onMounted) throws InterruptedException {
-        try (KernelMount mount = KernelMount.mount(mountpoint, mountOptions(fsname, userOptions))) {
+        String fuseOptions = mountOptions(fsname, userOptions);
+        try (KernelMount mount = KernelMount.mount(mountpoint, fuseOptions)) {
             Session session = new Session(mount.fd(), dispatcher, options);
             session.init();
             onMounted.run();
