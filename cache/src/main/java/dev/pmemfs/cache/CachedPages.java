@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
  * page; write-back stores the page and marks it <i>written</i> in one step under that lock
  * (clean, but still in {@code held}, queued in {@link #written}), then persists the batch. A written page read a second time
- * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass a
- * quarter of the cache. A write racing a write-back of the same page lands either before it
+ * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass
+ * three quarters of the cache (less the dirty pages). A write racing a write-back of the same page lands either before it
  * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
  * that {@code held} holds: every move between them happens under {@code held}'s key lock.
  *
@@ -109,7 +109,8 @@ public final class CachedPages implements Pages {
      */
     private final ArrayDeque<Page> written = new ArrayDeque<>();
     private final AtomicLong writtenPages = new AtomicLong();
-    private final long writtenLimit;
+    /** Pages in the whole cache. */
+    private final long cachePages;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final AtomicBoolean resizing = new AtomicBoolean();
     private final long resizeStep;
@@ -139,7 +140,7 @@ public final class CachedPages implements Pages {
         this.cleanMaximum = config.cacheBytes();
         this.resizeStep = Math.max(PAGE_SIZE, config.cacheBytes() / 32);
         this.slab = new PageSlab(config.cacheBytes());
-        this.writtenLimit = Math.max(1, config.cacheBytes() / PAGE_SIZE / 4);
+        this.cachePages = Math.max(1, config.cacheBytes() / PAGE_SIZE);
         this.clean = Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
                 .weigher((Long page, Page p) -> PAGE_SIZE)
@@ -629,8 +630,8 @@ public final class CachedPages implements Pages {
             throw e;
         }
         writebacks.add(n);
-        if (writtenPages.get() > writtenLimit) {
-            trimWritten(2 * writtenLimit); // bound them now; the write-back thread trims the rest
+        if (writtenPages.get() > writtenLimit()) {
+            trimWritten(writtenLimit() + cachePages / 8); // bound them now; the write-back thread trims the rest
             writeback.wake();
         }
         return n;
@@ -672,12 +673,21 @@ public final class CachedPages implements Pages {
         });
     }
 
+    /**
+     * How many written pages may stay: three quarters of the cache, less the dirty pages. A
+     * file written and read back that fits in the cache stays in RAM; a longer stream leaves a
+     * quarter of the cache to Caffeine's pages.
+     */
+    private long writtenLimit() {
+        return Math.max(0, Math.min(cachePages * 3 / 4, cachePages - dirtyPages.get()));
+    }
+
     /** Trims the written pages to their limit; run by the write-back thread. */
     void trimWrittenInBackground() {
-        if (writtenPages.get() > writtenLimit) {
+        if (writtenPages.get() > writtenLimit()) {
             flushLock.lock();
             try {
-                trimWritten(writtenLimit);
+                trimWritten(writtenLimit());
             } finally {
                 flushLock.unlock();
             }
@@ -686,8 +696,8 @@ public final class CachedPages implements Pages {
     }
 
     /**
-     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, a quarter of the
-     * cache, or twice that when a writer's batch trims them, leaving the rest to the write-back
+     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, or an eighth of
+     * the cache more when a writer's batch trims them, leaving the rest to the write-back
      * thread): a
      * stream written once and never read again leaves RAM in the order it was written back.
      * Caller holds {@code flushLock}.

@@ -171,6 +171,51 @@ final class BulkPagesTest {
         assertTrue(failures.isEmpty(), () -> failures.size() + " workers failed: " + failures.peek());
     }
 
+    @Test
+    void cachedPages_writtenBackFileThatFitsIsReadFromRam() {
+        try (TempRegion t = TempRegion.create(16L << 20); Arena arena = Arena.ofConfined()) {
+            CachedPages pages = new CachedPages(t.region, CacheConfig.defaults().withCacheBytes(1024L * PAGE));
+            MemorySegment buf = arena.allocate(64L * PAGE);
+            for (long at = 0; at < 640; at += 64) { // 640 pages: 62 % of the cache
+                pages.write(run(at, 64), null, 0, buf, 0, 64L * PAGE);
+            }
+            pages.syncAll();
+            for (int pass = 0; pass < 2; pass++) { // the second pass moves the pages into Caffeine
+                for (long at = 0; at < 640; at += 64) {
+                    pages.read(run(at, 64), 0, 0, buf, 0, 64L * PAGE);
+                }
+            }
+            assertEquals(0, pages.stats().misses(), "written-back pages that fit stay in RAM");
+            pages.close();
+        }
+    }
+
+    @Test
+    void cachedPages_streamLargerThanCacheStaysWithinIt() {
+        try (TempRegion t = TempRegion.create(16L << 20); Arena arena = Arena.ofConfined()) {
+            CachedPages pages = new CachedPages(t.region, CacheConfig.defaults().withCacheBytes(256L * PAGE));
+            MemorySegment buf = arena.allocate(16L * PAGE);
+            for (long at = 0; at < 2048; at += 16) { // 8 times the cache, synced as it goes
+                pages.write(run(at, 16), null, 0, buf, 0, 16L * PAGE);
+                if (at % 128 == 0) {
+                    pages.syncAll();
+                }
+            }
+            pages.syncAll();
+            long cached = pages.stats().cachedBytes();
+            assertTrue(cached <= 256L * PAGE * 9 / 8, "cached bytes " + cached + " over the cache size and its trimming slack");
+            pages.close();
+        }
+    }
+
+    private static long[] run(long first, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = first + i;
+        }
+        return out;
+    }
+
     /** n distinct pages: adjacent runs mixed with jumps, in any order. */
     private static long[] pageList(Random rnd, int n) {
         List<Long> out = new ArrayList<>();
