@@ -36,7 +36,8 @@ final class CrashIT {
             assertFalse(Pmemfs.mounted(mnt), "auto_unmount did not remove the mount of the killed daemon");
 
             m.mount();
-            assertTrue(m.mountLog.contains("replayed") || m.mountLog.contains("not cleanly unmounted"), m.mountLog);
+            String daemonLog = daemonLog(m.mountLog);
+            assertTrue(daemonLog.contains("replayed") || daemonLog.contains("not cleanly unmounted"), m.mountLog + daemonLog);
             sh("diff -r " + work + "/want '" + mnt + "' -x busy").ok();
             m.unmount();
             Pmemfs.Result fsck = Pmemfs.pmemfs("fsck", region.toString());
@@ -96,6 +97,13 @@ final class CrashIT {
             sh("rm -rf '" + work + "'");
         }
         assertFalse(Pmemfs.mounted(mnt));
+    }
+
+    /** The log of the daemon that `pmemfs mount --background` started (its path is in the mount's one line). */
+    private static String daemonLog(String mountLine) throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("log (\\S+)\\)").matcher(mountLine);
+        assertTrue(m.find(), "no daemon log named in: " + mountLine);
+        return Files.readString(Path.of(m.group(1)));
     }
 
     private static long liveBytesWritten(Path mnt) throws IOException {
