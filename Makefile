@@ -5,7 +5,7 @@ MVN ?= mvn
 MVN_FLAGS ?= -B -ntp
 REGION ?= /dev/shm/pmemfs.region
 MNT ?= $(CURDIR)/mnt
-PKGS := fuse3 libfuse2 fio xfsprogs
+PKGS := fuse3 libfuse2 fio xfsprogs rsync
 SHELL := /bin/bash
 
 .PHONY: all build test run clean deps bench jmh install

@@ -338,7 +338,7 @@ def main(out):
               f"placement: **same CPU** = fio ({run.get('pin_numjobs', '?')} job) and every thread of the "
               f"server pinned to CPU {run.get('fio_cpu', '?')}; **split CPUs** = fio on CPU {run.get('fio_cpu', '?')}, "
               f"the server on CPU {run.get('server_cpu', '?')}; **unpinned** = {run.get('numjobs')} fio jobs, "
-              f"the scheduler decides. Placements run: {run.get('placements', '?')}. All other jobs run unpinned. "
+              f"the scheduler decides (only {run.get('free_jobs', '?')}). Placements run: {run.get('placements', '?')}. All other jobs run unpinned. "
               "Every target gets the same treatment (tmpfs has no server: only fio is pinned). "
               "Compare targets within one placement; the spread between placements is the machine, "
               "not the filesystem.")

@@ -14,7 +14,8 @@
 # server share a CPU, so the 4 KiB jobs (PIN_JOBS) run once per PLACEMENTS entry:
 #   same  = fio (PIN_NUMJOBS jobs, default 1) and every thread of the server on CPU FIO_CPU;
 #   split = fio on FIO_CPU, the server on SERVER_CPU;
-#   free  = no pinning, NUMJOBS fio jobs (the scheduler decides).
+#   free  = no pinning, NUMJOBS fio jobs (the scheduler decides); only for FREE_JOBS
+#           (default rand read and rand write: where two jobs show how a server scales).
 # The other jobs run unpinned. Every target gets the same treatment (tmpfs: fio only).
 #
 # Usage: bench/run.sh            (full: about 90 s per target; pinned: all 4 KiB jobs, 3 ways)
@@ -44,7 +45,7 @@ if [ "$QUICK" = 1 ]; then
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
   : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
-  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=4000}"
+  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=2000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
   : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
@@ -58,7 +59,7 @@ fi
 # 1 MiB requests for the libfuse 3 targets (libfuse derives max_pages 256 from it), as the
 # kernel frontend of pmemfs negotiates; jnr-fuse (libfuse 2) stays capped at 128 KiB.
 : "${C_MAX_WRITE:=1048576}"
-: "${PIN_NUMJOBS:=1}" "${FIO_CPU:=0}" "${SERVER_CPU:=1}"
+: "${PIN_NUMJOBS:=1}" "${FREE_JOBS:=randread randwrite}" "${FIO_CPU:=0}" "${SERVER_CPU:=1}"
 ALL_CPUS=0-$(($(nproc) - 1))
 export RUNTIME RAMP SIZE WAL_SIZE NRFILES HOT_LOOPS HOT_MAX_RUNTIME META_MAX_RUNTIME NUMJOBS
 export HOT_HALF=$((HOT_SIZE_MB / 2))m HOT_IO=$((HOT_SIZE_MB / 2 * HOT_LOOPS))m
@@ -315,7 +316,10 @@ run_target() {
     job=$(job_name "$f")
     if [ -n "$JOBS" ] && [ "$job" != layout ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
     if [[ " $PIN_JOBS " == *" $job "* ]]; then
-      for pl in $PLACEMENTS; do run_job "$name" "$mnt" "$f" "$job" "$pl"; done
+      for pl in $PLACEMENTS; do
+        [ "$pl" = free ] && [[ " $FREE_JOBS " != *" $job "* ]] && continue
+        run_job "$name" "$mnt" "$f" "$job" "$pl"
+      done
     else
       run_job "$name" "$mnt" "$f" "$job" ""
     fi
@@ -344,7 +348,7 @@ main() {
  "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
  "hot_max_runtime": $HOT_MAX_RUNTIME, "hot_others_runtime": $HOT_OTHERS_RUNTIME,
  "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA", "c_max_write": $C_MAX_WRITE,
- "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "pin_numjobs": $PIN_NUMJOBS,
+ "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "free_jobs": "$FREE_JOBS", "pin_numjobs": $PIN_NUMJOBS,
  "fio_cpu": "$FIO_CPU", "server_cpu": "$SERVER_CPU", "all_cpus": "$ALL_CPUS",
  "pmemfs_frontends": "$FRONTENDS", "pmemfs_mount_opts": "${PMEMFS_MOUNT_OPTS:-}",
  "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",

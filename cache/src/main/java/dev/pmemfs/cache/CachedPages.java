@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,23 +25,34 @@ import org.slf4j.LoggerFactory;
  * {@link #sync}, {@link #syncAll}, {@link #close}, when older than the write-back delay, and
  * when dirty bytes pass the high watermark.
  *
- * <p><b>Two sets.</b> Clean pages live in a Caffeine cache bounded by bytes; dirty pages live
- * in a plain concurrent map, {@code dirty}, outside it, so no eviction can ever see a dirty
- * page. A write moves its page from the cache into {@code dirty} inside
- * {@code dirty.compute} for that page; write-back stores the page, persists the batch, and
- * moves the page back into the cache, again inside {@code dirty.compute}. A write racing a
- * write-back of the same page therefore lands either before it (and is written back) or after
- * it (and dirties the page again). Reads look in {@code dirty} first: a clean copy left in the
- * cache by a racing miss is never served while the page is dirty, and write-back replaces it.
+ * <p><b>Three sets.</b> Clean pages live in a Caffeine cache bounded by bytes. Dirty pages live
+ * in a plain concurrent map, {@code held}, outside it, so no eviction can ever see a dirty page.
+ * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
+ * page; write-back stores the page and marks it <i>written</i> in one step under that lock
+ * (clean, but still in {@code held}, queued in {@link #written}), then persists the batch. A written page read a second time
+ * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass a
+ * quarter of the cache. A write racing a write-back of the same page lands either before it
+ * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
+ * that {@code held} holds: every move between them happens under {@code held}'s key lock.
+ *
+ * <p>Why written pages stay out of Caffeine: inserting a page into Caffeine costs about 1 µs
+ * here, as much as storing it; a 1 GiB fsync spent more time inserting the pages it had written
+ * back than writing them. A stream written once never pays it; a page that is read again does,
+ * once. (Linux keeps new pages on an inactive list and promotes them on a second access, the
+ * same idea.)
  *
  * <p>An earlier version pinned dirty pages inside Caffeine with weight 0. It was correct, but
  * Caffeine's eviction walks past pinned entries, so with many dirty pages every eviction
  * scanned them: a working set larger than the cache wrote back at ~200 MB/s. Keeping dirty
  * pages outside costs nothing of that.
  *
- * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the dirty bytes
- * (in steps of 1/32 of the cache), so clean plus dirty stay near {@code cacheBytes}; the
- * watermarks bound the dirty pages.
+ * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the held bytes
+ * (in steps of 1/32 of the cache), so clean plus held stay near {@code cacheBytes}; the
+ * watermarks bound the dirty pages, {@link #trimWritten} the written ones.
+ *
+ * <p><b>Multi-page requests</b> are one operation: pages are looked up and dirtied in one pass,
+ * one write-back mark is queued per run of adjacent pages, and the cache is resized and the
+ * writer throttled once per request.
  *
  * <p><b>Throttling.</b> A writer that finds dirty bytes above the high watermark wakes the
  * write-back thread and then takes the flush lock itself and writes back the oldest dirty pages
@@ -52,19 +64,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Data-comparison write</b> ({@link CacheConfig#compareLines()}, on by default):
  * write-back finds the first and the last 64-byte line that differ from the media and stores
- * only that run. Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
+ * only that run. Only where it can save a write: a page that was new, or rewritten whole, since
+ * its bytes last matched the media is stored without comparison ({@link Page#compare}). Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
  * media bytes with or without it and about the same time, while small rewrites of a page store
  * a fraction of the bytes. Wear is the scarce resource here, so it is on.
  *
- * <p>Guards: a dirty page's bytes, its membership of {@code dirty} and {@code dirtySince} are
- * guarded by {@code dirty}'s per-key compute lock (and {@link Page}'s lock for readers);
- * {@code flushLock} serialises write-back batches and the persist that ends them; counters are
- * atomic.
+ * <p>Guards: a held page's bytes, its membership of {@code held}, its state and
+ * {@code dirtySince} are guarded by {@code held}'s per-key compute lock (and {@link Page}'s
+ * lock for readers); {@code flushLock} serialises write-back batches, the persist that ends
+ * them, and the trimming of {@link #written}; counters are atomic.
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
     private static final int LINE = Region.LINE_SIZE;
     private static final int LINES = PAGE_SIZE / LINE;
+    /** Pages written back per hold of {@code flushLock} by age and watermark write-back: 16 MiB. */
+    private static final int BATCH_PAGES = 4096;
 
     private final Region region;
     private final CacheConfig config;
@@ -72,18 +87,29 @@ public final class CachedPages implements Pages {
     /** Clean pages, evictable. */
     private final Cache<Long, Page> clean;
     private final Policy.Eviction<Long, Page> eviction;
-    /** Dirty pages, never evicted; guarded per key by compute. */
-    private final ConcurrentMap<Long, Page> dirty = new ConcurrentHashMap<>();
+    /**
+     * Pages outside Caffeine, guarded per key by compute: the dirty ones (never evicted) and the
+     * written ones (written back, clean, waiting in {@link #written} for a second read or for
+     * eviction).
+     */
+    private final ConcurrentMap<Long, Page> held = new ConcurrentHashMap<>();
     /**
      * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
      * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
      */
     private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
 
-    /** A page and the time it became dirty. */
-    private record DirtyMark(long page, long since) {
+    /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
+    private record DirtyMark(long page, int count, long since) {
     }
     private final AtomicLong dirtyPages = new AtomicLong();
+    /**
+     * Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again
+     * is stale. Guarded by {@code flushLock} (only write-back adds and removes marks).
+     */
+    private final ArrayDeque<Page> written = new ArrayDeque<>();
+    private final AtomicLong writtenPages = new AtomicLong();
+    private final long writtenLimit;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final AtomicBoolean resizing = new AtomicBoolean();
     private final long resizeStep;
@@ -113,6 +139,7 @@ public final class CachedPages implements Pages {
         this.cleanMaximum = config.cacheBytes();
         this.resizeStep = Math.max(PAGE_SIZE, config.cacheBytes() / 32);
         this.slab = new PageSlab(config.cacheBytes());
+        this.writtenLimit = Math.max(1, config.cacheBytes() / PAGE_SIZE / 4);
         this.clean = Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
                 .weigher((Long page, Page p) -> PAGE_SIZE)
@@ -133,20 +160,124 @@ public final class CachedPages implements Pages {
     @Override
     public void read(long page, int offsetInPage, MemorySegment dst, long dstOffset, int length) {
         check(page, offsetInPage, length);
-        while (true) {
-            Page p = dirty.get(page);
-            if (p == null) {
-                p = clean.getIfPresent(page);
+        read(new long[] {page}, 0, offsetInPage, dst, dstOffset, length);
+    }
+
+    @Override
+    public void read(long[] pages, int from, int offsetInFirst, MemorySegment dst, long dstOffset, long length) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, from, n, offsetInFirst);
+        long done = 0;
+        int hit = 0;
+        for (int i = from; i < from + n; i++) {
+            int off = i == from ? offsetInFirst : 0;
+            int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+            while (true) {
+                Page p = lookup(pages[i]);
+                if (p != null) {
+                    hit++;
+                } else {
+                    p = loadForRead(pages[i]);
+                }
+                if (p.read(off, dst, dstOffset + done, chunk)) {
+                    break;
+                }
+                // the page was evicted under us and its memory reused: look again
             }
-            if (p != null) {
-                hits.increment();
+            done += chunk;
+        }
+        hits.add(hit);
+    }
+
+    /**
+     * The page in RAM, dirty or clean, or null. A written page read for the second time moves
+     * into Caffeine: it is being used, not just streamed.
+     */
+    private Page lookup(long page) {
+        Page p = clean.getIfPresent(page); // Caffeine first: a page moving in or out is the same object
+        if (p != null) {
+            return p;
+        }
+        p = held.get(page);
+        if (p == null) {
+            return null;
+        }
+        if (!p.dirty) {
+            if (p.referenced) {
+                promote(page);
             } else {
-                p = loadForRead(page);
+                p.referenced = true;
             }
-            if (p.read(offsetInPage, dst, dstOffset, length)) {
-                return;
+        }
+        return p;
+    }
+
+    /** Moves a written page into Caffeine, under its key lock. */
+    private void promote(long page) {
+        held.computeIfPresent(page, (k, p) -> {
+            if (p.dirty) {
+                return p;
             }
-            // the page was evicted under us and its memory reused: look again
+            writtenPages.decrementAndGet();
+            clean.put(k, p);
+            return null;
+        });
+    }
+
+    /**
+     * Pins the range's pages with their read locks, taken in ascending page order (so two such
+     * readers cannot deadlock behind writers queued on their locks), and hands out slices of
+     * them. A page evicted between its lookup and its lock is looked up again.
+     */
+    @Override
+    public void read(long[] pages, int from, int offsetInFirst, long length, SliceReader reader) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, from, n, offsetInFirst);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(pages[from + a], pages[from + b]));
+        Page[] held = new Page[n];
+        long[] stamps = new long[n];
+        while (true) {
+            for (int i = 0; i < n; i++) {
+                Page p = lookup(pages[from + i]);
+                held[i] = p != null ? p : loadForRead(pages[from + i]);
+            }
+            int locked = 0;
+            boolean alive = true;
+            for (; locked < n && alive; locked++) {
+                int i = order[locked];
+                if (locked > 0 && held[i] == held[order[locked - 1]]) {
+                    stamps[i] = 0; // the same page twice: locked once
+                    continue;
+                }
+                stamps[i] = held[i].lockRead();
+                alive = stamps[i] != 0;
+            }
+            try {
+                if (alive) {
+                    MemorySegment[] slices = new MemorySegment[n];
+                    long done = 0;
+                    for (int i = 0; i < n; i++) {
+                        int off = i == 0 ? offsetInFirst : 0;
+                        int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+                        slices[i] = held[i].bytes().asSlice(off, chunk).asReadOnly();
+                        done += chunk;
+                    }
+                    reader.accept(slices, n);
+                    hits.add(n);
+                    return;
+                }
+            } finally {
+                for (int k = 0; k < locked; k++) {
+                    int i = order[k];
+                    if (stamps[i] != 0) {
+                        held[i].unlockRead(stamps[i]);
+                    }
+                }
+            }
         }
     }
 
@@ -171,7 +302,7 @@ public final class CachedPages implements Pages {
      */
     private Page loadForRead(long page) {
         Page[] out = new Page[1];
-        dirty.compute(page, (k, p) -> {
+        held.compute(page, (k, p) -> {
             out[0] = p != null ? p : clean.get(k, this::load);
             return p;
         });
@@ -180,47 +311,107 @@ public final class CachedPages implements Pages {
 
     @Override
     public void write(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
-        store(page, offsetInPage, src, srcOffset, length);
+        check(page, offsetInPage, length);
+        store(new long[] {page}, null, offsetInPage, src, srcOffset, length);
+        userBytes.add(length);
+    }
+
+    @Override
+    public void write(long[] pages, boolean[] fresh, int offsetInFirst, MemorySegment src, long srcOffset, long length) {
+        store(pages, fresh, offsetInFirst, src, srcOffset, length);
         userBytes.add(length);
     }
 
     @Override
     public void zero(long page, int offsetInPage, int length) {
-        store(page, offsetInPage, Page.ZEROS, 0, length);
+        check(page, offsetInPage, length);
+        store(new long[] {page}, null, offsetInPage, Page.ZEROS, 0, length);
     }
 
-    private void store(long page, int offsetInPage, MemorySegment src, long srcOffset, int length) {
-        check(page, offsetInPage, length);
+    /**
+     * A write of a range as one operation: each page is dirtied under its key lock, the pages
+     * that became dirty are queued for write-back as runs (one mark per run of adjacent pages),
+     * and the cache is resized and the writer throttled once per call, not once per page.
+     */
+    private void store(long[] pages, boolean[] fresh, int offsetInFirst, MemorySegment src, long srcOffset, long length) {
+        int n = DirectPages.pageCount(offsetInFirst, length);
+        checkRange(pages, 0, n, offsetInFirst);
         if (closed) {
             throw new IllegalStateException("page cache over " + region.name() + " is closed");
         }
-        boolean whole = offsetInPage == 0 && length == PAGE_SIZE;
-        boolean[] newlyDirty = new boolean[1];
-        dirty.compute(page, (k, p) -> {
-            if (p == null) {
-                p = clean.asMap().remove(k);
-                if (p != null) {
-                    hits.increment();
-                } else {
-                    p = whole ? newPage() : load(k); // a whole-page write never reads the media
+        long now = System.nanoTime();
+        long done = 0;
+        int runStart = -1;
+        int newly = 0;
+        for (int i = 0; i < n; i++) {
+            int off = i == 0 ? offsetInFirst : 0;
+            int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
+            boolean dirtied = storePage(pages[i], off, src, srcOffset + done, chunk, fresh != null && fresh[i], now);
+            done += chunk;
+            if (dirtied) {
+                newly++;
+                if (runStart < 0) {
+                    runStart = i;
                 }
-                p.dirtySince = System.nanoTime();
-                order.add(new DirtyMark(k, p.dirtySince));
-                dirtyPages.incrementAndGet();
-                newlyDirty[0] = true;
-            } else {
-                hits.increment();
-                p.modifiedAfterStore = true;
             }
-            p.write(offsetInPage, src, srcOffset, length);
-            return p;
-        });
-        if (newlyDirty[0]) {
+            boolean runGoesOn = dirtied && i + 1 < n && pages[i + 1] == pages[i] + 1;
+            if (runStart >= 0 && (!dirtied || !runGoesOn)) {
+                int end = dirtied ? i + 1 : i;
+                order.add(new DirtyMark(pages[runStart], end - runStart, now));
+                runStart = -1;
+            }
+        }
+        if (newly > 0) {
             resize();
             if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
                 throttle();
             }
         }
+    }
+
+    /** Dirties one page with the given bytes, under its key lock; true when it was clean before. */
+    private boolean storePage(long page, int off, MemorySegment src, long srcOffset, int length, boolean fresh, long now) {
+        boolean whole = off == 0 && length == PAGE_SIZE;
+        boolean[] newlyDirty = new boolean[1];
+        held.compute(page, (k, p) -> {
+            if (p != null && !p.dirty) { // a written page: dirty again
+                writtenPages.decrementAndGet();
+                hits.increment();
+                p.compare = !whole && !fresh;
+                p.dirty = true;
+                p.dirtySince = now;
+                dirtyPages.incrementAndGet();
+                newlyDirty[0] = true;
+            } else if (p == null) {
+                p = clean.asMap().containsKey(k) ? clean.asMap().remove(k) : null;
+                if (p != null) {
+                    hits.increment();
+                    p.compare = !whole && !fresh;
+                } else if (whole || fresh) {
+                    p = newPage(); // a new block or a whole-page write never reads the media
+                    p.compare = false;
+                } else {
+                    p = load(k);
+                    p.compare = true;
+                }
+                p.dirty = true;
+                p.dirtySince = now;
+                dirtyPages.incrementAndGet();
+                newlyDirty[0] = true;
+            } else {
+                hits.increment();
+                if (whole || fresh) {
+                    p.compare = false;
+                }
+            }
+            if (fresh && !whole) {
+                p.writeFresh(off, src, srcOffset, length);
+            } else {
+                p.write(off, src, srcOffset, length);
+            }
+            return p;
+        });
+        return newlyDirty[0];
     }
 
     @Override
@@ -241,18 +432,33 @@ public final class CachedPages implements Pages {
     public void syncAll() {
         flushLock.lock();
         try {
-            writeBatch(dirty.keySet().stream().mapToLong(Long::longValue).toArray());
+            writeBatch(dirtyPageNumbers());
         } finally {
             flushLock.unlock();
         }
         resize();
     }
 
+    /** The numbers of the pages dirty now. */
+    private long[] dirtyPageNumbers() {
+        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)];
+        int n = 0;
+        for (var e : held.entrySet()) {
+            if (e.getValue().dirty) {
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
+                }
+                out[n++] = e.getKey();
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     @Override
     public void drop(long page) {
         checkPage(page);
-        dirty.computeIfPresent(page, (k, p) -> {
-            dirtyPages.decrementAndGet();
+        held.computeIfPresent(page, (k, p) -> {
+            (p.dirty ? dirtyPages : writtenPages).decrementAndGet();
             free(p);
             return null; // forgotten, not written back
         });
@@ -267,7 +473,7 @@ public final class CachedPages implements Pages {
         clean.cleanUp(); // run pending maintenance, so evictions and sizes are current
         long d = dirtyPages.get();
         return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), d,
-                (clean.estimatedSize() + d) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
+                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
     }
 
     /** Times a writer found dirty bytes above the high watermark and was slowed by write-back. */
@@ -311,17 +517,21 @@ public final class CachedPages implements Pages {
         }
     }
 
-    /** Writes back the pages dirty for longer than the write-back delay. */
+    /** Writes back the pages dirty for longer than the write-back delay, a batch per lock hold. */
     void writeBackExpired() {
         long cutoff = System.nanoTime() - config.writebackDelay().toNanos();
-        flushLock.lock();
-        try {
-            long[] old = takeOldest(Integer.MAX_VALUE, cutoff);
-            if (old.length > 0) {
+        while (true) {
+            flushLock.lock();
+            try {
+                long[] old = takeOldest(BATCH_PAGES, cutoff);
+                if (old.length == 0) {
+                    break;
+                }
                 writeBatch(old);
+            } finally {
+                flushLock.unlock();
             }
-        } finally {
-            flushLock.unlock();
+            resize();
         }
         resize();
     }
@@ -332,18 +542,28 @@ public final class CachedPages implements Pages {
         writeBackToLow();
     }
 
+    /**
+     * Writes back the oldest pages down to the low watermark, a batch of at most
+     * {@link #BATCH_PAGES} per hold of {@code flushLock}, so a writer throttled while another
+     * thread writes back waits for one batch, not for the whole descent.
+     */
     private void writeBackToLow() {
-        flushLock.lock();
-        try {
-            long excess;
-            while ((excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes()) > 0) {
-                long[] oldest = takeOldest((int) ((excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
+        long excess;
+        while ((excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes()) > 0) {
+            flushLock.lock();
+            try {
+                excess = dirtyPages.get() * PAGE_SIZE - config.lowBytes(); // another batch may have run
+                if (excess <= 0) {
+                    break;
+                }
+                long[] oldest = takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
                 if (oldest.length == 0 || writeBatch(oldest) == 0) {
                     break;
                 }
+            } finally {
+                flushLock.unlock();
             }
-        } finally {
-            flushLock.unlock();
+            resize();
         }
         resize();
     }
@@ -359,22 +579,27 @@ public final class CachedPages implements Pages {
         DirtyMark m;
         while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
             order.poll();
-            Page p = dirty.get(m.page());
-            if (p != null && p.dirtySince == m.since()) {
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, Math.min(count, out.length * 2));
+            for (int i = 0; i < m.count(); i++) {
+                long page = m.page() + i;
+                Page p = held.get(page);
+                if (p != null && p.dirty && p.dirtySince == m.since()) {
+                    if (n == out.length) {
+                        out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
+                    }
+                    out[n++] = page;
                 }
-                out[n++] = m.page();
             }
         }
         return Arrays.copyOf(out, n);
     }
 
     /**
-     * Writes back the dirty pages among {@code pages}: stores each, persists what was stored
-     * (adjacent pages coalesced into one persist), then moves the pages to the clean cache unless
-     * a writer dirtied them again meanwhile. Returns the number of pages written back. Caller
-     * holds {@code flushLock}.
+     * Writes back the dirty pages among {@code pages}, in ascending order: stores each and marks
+     * it written in one step under its key lock, then persists each run of adjacent pages with one
+     * call. Marking before the persist is safe because the caller holds {@code flushLock} until
+     * the persist is done, and every caller that relies on a page being clean (a sync) takes
+     * {@code flushLock} first; if the persist fails, the pages are made dirty again. Returns the
+     * number of pages written back.
      */
     private int writeBatch(long[] pages) {
         Arrays.sort(pages);
@@ -385,67 +610,106 @@ public final class CachedPages implements Pages {
             if (i > 0 && pages[i] == pages[i - 1]) {
                 continue; // duplicate
             }
-            Page p = storeIfDirty(pages[i]);
+            Page p = writeBack(pages[i]);
             if (p != null) {
                 stored[n] = pages[i];
                 copies[n++] = p;
             }
         }
-        long runStart = -1;
-        long runEnd = -1;
-        for (int i = 0; i < n; i++) {
-            if (stored[i] != runEnd) {
-                persistRun(runStart, runEnd);
-                runStart = stored[i];
+        try {
+            for (int i = 0; i < n; ) {
+                int end = DirectPages.runEnd(stored, i, n);
+                region.persist(stored[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
+                i = end;
             }
-            runEnd = stored[i] + 1;
-        }
-        persistRun(runStart, runEnd);
-        for (int i = 0; i < n; i++) {
-            markClean(stored[i], copies[i]);
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < n; i++) {
+                redirty(stored[i], copies[i]);
+            }
+            throw e;
         }
         writebacks.add(n);
+        if (writtenPages.get() > writtenLimit) {
+            trimWritten(2 * writtenLimit); // bound them now; the write-back thread trims the rest
+            writeback.wake();
+        }
         return n;
     }
 
-    private void persistRun(long start, long end) {
-        if (start >= 0) {
-            region.persist(start * PAGE_SIZE, (end - start) * PAGE_SIZE);
-        }
-    }
-
-    /** Stores a dirty page to the media, under its key's lock; returns it, or null when not dirty. */
-    private Page storeIfDirty(long page) {
+    /**
+     * Stores a dirty page to the media and marks it written, under its key's lock; returns it, or
+     * null when it was not dirty. Caller holds {@code flushLock}.
+     */
+    private Page writeBack(long page) {
         Page[] out = new Page[1];
-        dirty.computeIfPresent(page, (k, p) -> {
-            storeToMedia(k, p);
-            out[0] = p;
+        held.computeIfPresent(page, (k, p) -> {
+            if (p.dirty) {
+                storeToMedia(k, p);
+                p.dirty = false;
+                p.referenced = false;
+                p.key = k;
+                dirtyPages.decrementAndGet();
+                writtenPages.incrementAndGet();
+                written.add(p);
+                out[0] = p;
+            }
             return p;
         });
         return out[0];
     }
 
-    /**
-     * After the persist: moves a written-back page to the clean cache, unless a write dirtied it
-     * again since it was stored (then it stays dirty, with its newer bytes).
-     */
-    private void markClean(long page, Page stored) {
-        dirty.computeIfPresent(page, (k, p) -> {
-            if (p != stored || p.modifiedAfterStore) {
-                if (p == stored) {
-                    order.add(new DirtyMark(k, p.dirtySince)); // its mark was taken: queue it again
-                }
-                return p;
+    /** After a failed persist: the page is dirty again, unless it left or was dirtied since. */
+    private void redirty(long page, Page stored) {
+        held.computeIfPresent(page, (k, p) -> {
+            if (p == stored && !p.dirty) {
+                p.dirty = true;
+                p.dirtySince = System.nanoTime();
+                writtenPages.decrementAndGet();
+                dirtyPages.incrementAndGet();
+                order.add(new DirtyMark(k, 1, p.dirtySince));
             }
-            clean.asMap().compute(k, (key, stale) -> {
-                if (stale != null && stale != p) {
-                    free(stale); // a clean copy a racing read miss loaded meanwhile
-                }
-                return p;
-            });
-            dirtyPages.decrementAndGet();
-            return null;
+            return p;
         });
+    }
+
+    /** Trims the written pages to their limit; run by the write-back thread. */
+    void trimWrittenInBackground() {
+        if (writtenPages.get() > writtenLimit) {
+            flushLock.lock();
+            try {
+                trimWritten(writtenLimit);
+            } finally {
+                flushLock.unlock();
+            }
+            resize();
+        }
+    }
+
+    /**
+     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, a quarter of the
+     * cache, or twice that when a writer's batch trims them, leaving the rest to the write-back
+     * thread): a
+     * stream written once and never read again leaves RAM in the order it was written back.
+     * Caller holds {@code flushLock}.
+     */
+    private void trimWritten(long limit) {
+        if (written.size() > 2 * writtenPages.get() + 4096) {
+            // marks of pages dirtied, promoted or dropped since: drop them so the queue stays bounded
+            written.removeIf(p -> held.get(p.key) != p || p.dirty);
+        }
+        Page p;
+        while (writtenPages.get() > limit && (p = written.poll()) != null) {
+            Page victim = p;
+            held.computeIfPresent(victim.key, (k, cur) -> {
+                if (cur != victim || cur.dirty) {
+                    return cur; // stale mark: the page was dirtied, promoted or dropped since
+                }
+                writtenPages.decrementAndGet();
+                evictions.increment();
+                free(cur);
+                return null;
+            });
+        }
     }
 
     /**
@@ -455,10 +719,10 @@ public final class CachedPages implements Pages {
     private void storeToMedia(long page, Page p) {
         long base = page * PAGE_SIZE;
         MemorySegment ram = p.bytes();
-        p.modifiedAfterStore = false;
-        if (!config.compareLines()) {
+        if (!config.compareLines() || !p.compare) {
             region.write(base, ram, 0, PAGE_SIZE);
             mediaBytes.add(PAGE_SIZE);
+            p.compare = true;
             return;
         }
         MemorySegment media = region.view(base, PAGE_SIZE);
@@ -477,6 +741,7 @@ public final class CachedPages implements Pages {
         linesSkipped.add(LINES - (last - first + 1));
         region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
         mediaBytes.add(length);
+        p.compare = true; // the media now holds these bytes: later partial writes can be compared
     }
 
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */
@@ -487,9 +752,9 @@ public final class CachedPages implements Pages {
         return p;
     }
 
-    /** Keeps clean + dirty near the cache size: lowers Caffeine's bound by the dirty bytes. */
+    /** Keeps clean + held near the cache size: lowers Caffeine's bound by the held bytes. */
     private void resize() {
-        long target = Math.max(PAGE_SIZE, config.cacheBytes() - dirtyPages.get() * PAGE_SIZE);
+        long target = Math.max(PAGE_SIZE, config.cacheBytes() - (dirtyPages.get() + writtenPages.get()) * PAGE_SIZE);
         if (Math.abs(target - cleanMaximum) < resizeStep || !resizing.compareAndSet(false, true)) {
             return;
         }
@@ -504,6 +769,14 @@ public final class CachedPages implements Pages {
     private void check(long page, int offsetInPage, int length) {
         checkPage(page);
         Objects.checkFromIndexSize(offsetInPage, length, PAGE_SIZE);
+    }
+
+    private void checkRange(long[] pages, int from, int n, int offsetInFirst) {
+        Objects.checkIndex(offsetInFirst, PAGE_SIZE);
+        Objects.checkFromIndexSize(from, n, pages.length);
+        for (int i = from; i < from + n; i++) {
+            checkPage(pages[i]);
+        }
     }
 
     private void checkPage(long page) {

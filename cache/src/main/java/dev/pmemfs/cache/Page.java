@@ -8,9 +8,9 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>Guards: the bytes are guarded by {@code lock}: writers hold it exclusively, readers copy
  * under an optimistic stamp and retry with the read lock if a writer intervened, so no read
- * sees a torn page. {@code dirtySince} and {@code modifiedAfterStore} change only inside
- * {@link CachedPages}' {@code dirty.compute} for this page's key; they are volatile so the
- * write-back thread can read them outside it.
+ * sees a torn page. {@code dirty}, {@code dirtySince}, {@code compare} and {@code key} change
+ * only inside {@link CachedPages}' {@code held.compute} for this page's key ({@code referenced}
+ * is a hint set by readers); they are volatile so other threads can read them outside it.
  *
  * <p>The bytes are a slot of a {@link PageSlab}, reused once the page leaves the cache. A
  * reader may still hold the page then: {@link #kill} marks it dead under the write lock before
@@ -26,10 +26,20 @@ final class Page {
     private final int slot;
     private final StampedLock lock = new StampedLock();
     private boolean dead;
+    /** Dirty (not yet written back); false for a written page held outside Caffeine. */
+    volatile boolean dirty;
+    /** A written page was read once since it was written back (a second read promotes it). */
+    volatile boolean referenced;
+    /** The page number, set when the page is written back (for evicting it from the written queue). */
+    volatile long key;
     /** When the page became dirty (System.nanoTime), for age-driven write-back. */
     volatile long dirtySince;
-    /** Written since write-back last stored it: the media copy is stale, so it stays dirty. */
-    volatile boolean modifiedAfterStore;
+    /**
+     * Whether comparing with the media can save write-back bytes: true when the bytes started
+     * as a copy of the media (a load, or a page written back before) and have not been rewritten
+     * whole since. A new block's page, or one rewritten whole, is stored without comparison.
+     */
+    volatile boolean compare;
 
     Page(MemorySegment bytes, int slot) {
         this.bytes = bytes;
@@ -70,6 +80,39 @@ final class Page {
             return true;
         } finally {
             lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Takes the read lock for a reader that hands out the bytes themselves (no copy); answers 0,
+     * holding nothing, when the page is dead.
+     */
+    long lockRead() {
+        long stamp = lock.readLock();
+        if (dead) {
+            lock.unlockRead(stamp);
+            return 0;
+        }
+        return stamp;
+    }
+
+    void unlockRead(long stamp) {
+        lock.unlockRead(stamp);
+    }
+
+    /** Writes a new page: {@code length} bytes at {@code offset}, zeros around them. */
+    void writeFresh(int offset, MemorySegment src, long srcOffset, int length) {
+        long stamp = lock.writeLock();
+        try {
+            if (offset > 0) {
+                bytes.asSlice(0, offset).fill((byte) 0);
+            }
+            MemorySegment.copy(src, srcOffset, bytes, offset, length);
+            if (offset + length < Pages.PAGE_SIZE) {
+                bytes.asSlice(offset + length).fill((byte) 0);
+            }
+        } finally {
+            lock.unlockWrite(stamp);
         }
     }
 

@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The background write-back thread of a {@link CachedPages}: it wakes a few times per
  * write-back delay, or when a writer passes the high watermark, and writes back the dirty
- * pages that are too old or too many.
+ * pages that are too old or too many, then evicts written pages above their limit.
  *
  * <p>A daemon thread, so a forgotten cache never keeps the JVM alive; {@link #stop} ends it and
  * waits for it. Guards: {@code stopping} is volatile; the thread itself touches only
@@ -49,6 +49,7 @@ final class Writeback implements Runnable {
             try {
                 pages.writeBackAboveHigh();
                 pages.writeBackExpired();
+                pages.trimWrittenInBackground();
             } catch (RuntimeException | Error e) {
                 // keep the thread alive: the next sync reports the failure to its caller
                 LOG.error("write-back failed: {}", e.toString());

@@ -49,6 +49,7 @@ final class Background {
         while (System.currentTimeMillis() < deadline) {
             Fusermount.Mount m = Fusermount.find(mnt);
             if (m != null && m.type().equals("fuse.pmemfs")) {
+                awaitMountedLine(log, p);
                 echo(log, err, false);
                 err.println("pmemfs: mounted " + region + " at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
                 return 0;
@@ -96,6 +97,28 @@ final class Background {
             err.println("pmemfs: cannot read the daemon log " + log + ": " + e.getMessage());
         }
         err.flush();
+    }
+
+    /**
+     * Waits (up to 5 s) for the daemon's "mounted" log line: the daemon holds back its log
+     * lines while the mount starts (see {@link StderrCapture}), and they are what this command
+     * shows, a journal replay among them.
+     */
+    private static void awaitMountedLine(Path log, Process daemon) {
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (System.currentTimeMillis() < deadline && daemon.isAlive()) {
+            try {
+                if (Files.readAllLines(log, StandardCharsets.UTF_8).stream().anyMatch(l -> l.startsWith("[INFO] mounted "))) {
+                    return;
+                }
+                Thread.sleep(20);
+            } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static void deleteLog(Path log) {

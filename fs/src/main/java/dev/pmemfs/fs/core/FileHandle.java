@@ -66,23 +66,35 @@ public final class FileHandle implements AutoCloseable {
             } finally {
                 fs.lock.unlock();
             }
-            Pages pages = in.pages;
-            long at = pos;
-            long done = 0;
-            for (long p : phys) {
-                int off = (int) (at % BLOCK);
-                int chunk = (int) Math.min(BLOCK - off, n - done);
-                if (p == 0) {
-                    dst.asSlice(done, chunk).fill((byte) 0);
-                } else {
-                    pages.read(p, off, dst, done, chunk);
-                }
-                at += chunk;
-                done += chunk;
-            }
+            readRuns(in.pages, phys, (int) (pos % BLOCK), dst, n);
             return n;
         } finally {
             in.io.readLock().unlock();
+        }
+    }
+
+    /**
+     * Copies {@code n} bytes of the blocks {@code phys} (0: a hole), from {@code off} in the
+     * first, into {@code dst}: one page call per run of mapped blocks, zeros for holes.
+     */
+    private static void readRuns(Pages pages, long[] phys, int off, MemorySegment dst, int n) {
+        long done = 0;
+        int i = 0;
+        while (done < n) {
+            int start = i;
+            boolean hole = phys[i] == 0;
+            long len = 0;
+            do {
+                len += BLOCK - (i == 0 ? off : 0);
+                i++;
+            } while (i < phys.length && (phys[i] == 0) == hole);
+            len = Math.min(len, n - done);
+            if (hole) {
+                dst.asSlice(done, len).fill((byte) 0);
+            } else {
+                pages.read(phys, start, start == 0 ? off : 0, dst, done, len);
+            }
+            done += len;
         }
     }
 
@@ -148,7 +160,7 @@ public final class FileHandle implements AutoCloseable {
             } finally {
                 fs.lock.unlock();
             }
-            copyIn(pos, src, length, phys, new boolean[phys.length]);
+            copyIn(pos, src, length, phys, null);
             fs.lock.lock();
             try {
                 updateAfterWrite(pos + length);
@@ -172,24 +184,11 @@ public final class FileHandle implements AutoCloseable {
 
     private void copyIn(long pos, MemorySegment src, int length, long[] phys, boolean[] fresh) {
         Pages pages = in.pages;
-        boolean cached = pages != fs.direct;
-        long at = pos;
-        long done = 0;
-        for (int i = 0; i < phys.length; i++) {
-            int off = (int) (at % BLOCK);
-            int chunk = (int) Math.min(BLOCK - off, length - done);
-            if (fresh[i] && off > 0) {
-                pages.zero(phys[i], 0, off);
+        pages.write(phys, fresh, (int) (pos % BLOCK), src, 0, length);
+        if (pages != fs.direct) {
+            for (long p : phys) {
+                in.dirty.add(p);
             }
-            pages.write(phys[i], off, src, done, chunk);
-            if (fresh[i] && off + chunk < BLOCK) {
-                pages.zero(phys[i], off + chunk, BLOCK - off - chunk);
-            }
-            if (cached) {
-                in.dirty.add(phys[i]);
-            }
-            at += chunk;
-            done += chunk;
         }
     }
 

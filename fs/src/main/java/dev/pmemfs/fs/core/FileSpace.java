@@ -259,4 +259,63 @@ final class FileSpace {
             throw new FsException(Errno.ESPIPE, "SEEK_DATA/SEEK_HOLE on a special file");
         }
     }
+
+    // ---- copy_file_range ---------------------------------------------------------------------
+
+    /** Bytes copied per step: one buffer, reused. */
+    private static final int COPY_CHUNK = 1 << 20;
+
+    static long copy(FileSystem fs, FileHandle src, long srcOffset, FileHandle dst, long dstOffset, long length) {
+        if (srcOffset < 0 || dstOffset < 0 || length < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        long size = fs.getattr(src.ino()).size();
+        long n = Math.max(0, Math.min(length, size - srcOffset));
+        if (src.ino() == dst.ino() && srcOffset < dstOffset + n && dstOffset < srcOffset + n) {
+            throw new FsException(Errno.EINVAL, "copy_file_range within one file with overlapping ranges");
+        }
+        long done = 0;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(COPY_CHUNK, BLOCK);
+            while (done < n) {
+                long at = srcOffset + done;
+                long data;
+                try {
+                    data = fs.seek(src.ino(), at, FileSystem.SEEK_DATA);
+                } catch (FsException e) {
+                    if (e.errno() != Errno.ENXIO) {
+                        throw e;
+                    }
+                    data = srcOffset + n; // only a hole is left
+                }
+                long skip = Math.min(data, srcOffset + n) - at;
+                if (skip > 0) { // a hole in the source: punch it in the destination, or extend it
+                    punchOrExtend(fs, dst, dstOffset + done, skip);
+                    done += skip;
+                    continue;
+                }
+                long hole = fs.seek(src.ino(), at, FileSystem.SEEK_HOLE); // the data run ends there
+                int chunk = (int) Math.min(COPY_CHUNK, Math.min(hole, srcOffset + n) - at);
+                int got = src.read(at, buf, chunk);
+                if (got <= 0) {
+                    break;
+                }
+                dst.write(dstOffset + done, buf, got);
+                done += got;
+            }
+        }
+        return done;
+    }
+
+    /** A source hole of {@code length} bytes at {@code offset} of the destination. */
+    private static void punchOrExtend(FileSystem fs, FileHandle dst, long offset, long length) {
+        long size = fs.getattr(dst.ino()).size();
+        if (offset < size) {
+            fs.fallocate(dst.ino(), FileSystem.FALLOC_FL_PUNCH_HOLE | FileSystem.FALLOC_FL_KEEP_SIZE, offset,
+                    Math.min(length, size - offset));
+        }
+        if (offset + length > size) {
+            dst.truncate(offset + length);
+        }
+    }
 }

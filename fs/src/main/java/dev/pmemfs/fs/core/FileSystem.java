@@ -207,6 +207,16 @@ public final class FileSystem implements AutoCloseable {
         return in;
     }
 
+    /** {@link #inode} for a caller without the lock: takes it for the lookup only. */
+    private Inode inodeOf(long ino) {
+        lock.lock();
+        try {
+            return inode(ino);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     long inodeBlock(long ino) {
         return geo.inodeTableStart() + ino / (BLOCK / InodeRecord.SIZE);
     }
@@ -426,11 +436,15 @@ public final class FileSystem implements AutoCloseable {
      */
     Attr attr(Inode in) {
         InodeRecord r = in.rec;
-        long blocks = r.isRegular() ? r.blocks - metaBlocks(in) : r.blocks;
+        long blocks = r.isRegular() ? r.blocks - metaBlocks(in)
+                : r.isSymlink() && r.size < FAST_SYMLINK ? 0 : r.blocks;
         return new Attr(in.ino, r.mode, r.nlink, r.uid, r.gid, r.size, blocks * (BLOCK / 512),
                 r.atimeSec, r.atimeNsec, r.mtimeSec, r.mtimeNsec, r.ctimeSec, r.ctimeNsec, r.dax(),
                 r.isDevice() ? r.rdev : 0L);
     }
+
+    /** Symlink targets shorter than this show no blocks, as ext4's fast symlinks (and tmpfs's) do. */
+    private static final int FAST_SYMLINK = 60;
 
     /** Indirect blocks of a regular file: counted once, then kept by {@link #dataListener}. Lock held. */
     private long metaBlocks(Inode in) {
@@ -894,13 +908,7 @@ public final class FileSystem implements AutoCloseable {
      * zeroes the range (allocating it); other modes fail with EOPNOTSUPP.
      */
     public void fallocate(long ino, int mode, long offset, long length) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         new FileSpace(this, in).fallocate(mode, offset, length);
     }
 
@@ -909,14 +917,20 @@ public final class FileSystem implements AutoCloseable {
 
     /** lseek(2) with SEEK_DATA or SEEK_HOLE: the next offset at or after {@code offset}; ENXIO past the end. */
     public long seek(long ino, long offset, int whence) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         return new FileSpace(this, in).seek(offset, whence);
+    }
+
+    /**
+     * copy_file_range(2) between two open files: copies up to {@code length} bytes from
+     * {@code src} at {@code srcOffset} to {@code dst} at {@code dstOffset}, and returns how many
+     * (fewer at the end of {@code src}). Holes of the source stay holes in the destination
+     * where they cover whole blocks (the copy moves only what SEEK_DATA finds), so a sparse
+     * file stays sparse. EINVAL for overlapping ranges of one file. A frontend that receives
+     * FUSE_COPY_FILE_RANGE calls this instead of a read and a write through the kernel.
+     */
+    public long copyFileRange(FileHandle src, long srcOffset, FileHandle dst, long dstOffset, long length) {
+        return FileSpace.copy(this, src, srcOffset, dst, dstOffset, length);
     }
 
     // ---- files -----------------------------------------------------------------------------
@@ -979,25 +993,13 @@ public final class FileSystem implements AutoCloseable {
 
     /** Sets a file's size, freeing or adding (as holes) blocks past it. */
     public void truncate(long ino, long size) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         FileHandle.truncate(this, in, size);
     }
 
     /** Makes one file's data and all metadata durable. */
     public void fsync(long ino) {
-        Inode in;
-        lock.lock();
-        try {
-            in = inode(ino);
-        } finally {
-            lock.unlock();
-        }
+        Inode in = inodeOf(ino);
         fsync(in);
     }
 

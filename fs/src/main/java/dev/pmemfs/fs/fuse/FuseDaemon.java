@@ -31,21 +31,33 @@ import ru.serce.jnrfuse.FuseException;
 public final class FuseDaemon {
     private static final Logger LOG = LoggerFactory.getLogger(FuseDaemon.class);
     private static final int LOOP_WAIT_S = 10;
-    /** Options every pmemfs mount gets; see the README for why each. */
+    /** Options every jnr-fuse mount gets; see the README for why each. */
     public static final String FIXED_OPTIONS = "subtype=pmemfs,default_permissions,big_writes,max_write=131072,"
             + "use_ino,auto_unmount,attr_timeout=1,entry_timeout=1,negative_timeout=0";
 
     /** Which FUSE frontend serves the mount. */
     public enum Frontend {
-        KERNEL, JNR_FUSE;
+        KERNEL("kernel"), JNR_FUSE("jnr-fuse");
+
+        private final String word;
+
+        Frontend(String word) {
+            this.word = word;
+        }
 
         /** {@code kernel} or {@code jnr-fuse}. */
         public static Frontend parse(String s) {
-            return switch (s) {
-                case "kernel" -> KERNEL;
-                case "jnr-fuse" -> JNR_FUSE;
-                default -> throw new IllegalArgumentException("--frontend must be kernel or jnr-fuse, not '" + s + "'");
-            };
+            for (Frontend f : values()) {
+                if (f.word.equals(s)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("--frontend must be kernel or jnr-fuse, not '" + s + "'");
+        }
+
+        @Override
+        public String toString() {
+            return word;
         }
     }
 
@@ -77,8 +89,7 @@ public final class FuseDaemon {
     }
 
     private void mounted() {
-        LOG.info("mounted {} at {} (dax={}, frontend={})", region.name(), mountpoint, dax,
-                frontend == Frontend.KERNEL ? "kernel" : "jnr-fuse");
+        LOG.info("mounted {} at {} (dax={}, frontend={})", region.name(), mountpoint, dax, frontend);
     }
 
     /** The argv words after the mount point that jnr-fuse passes to fuse_main. */

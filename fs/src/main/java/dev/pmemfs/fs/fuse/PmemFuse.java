@@ -7,6 +7,7 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.FsException;
 import dev.pmemfs.fs.core.StatFs;
 import dev.pmemfs.fs.core.Xattrs;
+import dev.pmemfs.fs.frontend.Caller;
 import dev.pmemfs.fs.frontend.DaxIoctl;
 import dev.pmemfs.fs.frontend.Guard;
 import dev.pmemfs.fs.frontend.LiveStats;

@@ -8,6 +8,7 @@ import dev.pmemfs.fs.core.FileHandle;
 import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.FsException;
 import dev.pmemfs.fs.core.StatFs;
+import dev.pmemfs.fs.frontend.Caller;
 import dev.pmemfs.fs.frontend.DaxIoctl;
 import dev.pmemfs.fs.frontend.Guard;
 import dev.pmemfs.fs.frontend.LiveStats;
@@ -160,6 +161,9 @@ final class Dispatcher {
             case IOCTL -> ioctl(in, p);
             case FALLOCATE -> {
                 fs.fallocate(ino, in.u32(FA_MODE), in.u64(FA_OFFSET), in.u64(FA_LENGTH));
+                // the VFS's file_modified() for a caller without CAP_FSETID; under
+                // FUSE_HANDLE_KILLPRIV_V2 the kernel sends nothing for it
+                new Caller(in.uid, in.gid, in.pid).dropSetIdBits(fs, ino);
                 yield 0;
             }
             case LSEEK -> {
@@ -192,7 +196,7 @@ final class Dispatcher {
         long ino = in.nodeid;
         int valid = in.u32(SA_VALID);
         if ((valid & FATTR_KILL_SUIDGID) != 0) {
-            fs.killPriv(ino); // FUSE_HANDLE_KILLPRIV_V2: the kernel leaves this to us
+            new Caller(in.uid, in.gid, in.pid).killFlagged(fs, ino); // FUSE_HANDLE_KILLPRIV_V2: left to us
         }
         if ((valid & FATTR_MODE) != 0) {
             fs.chmod(ino, in.u32(SA_MODE));
@@ -267,7 +271,7 @@ final class Dispatcher {
         int size = in.u32(RW_SIZE);
         FileHandle h = files.get(in.u64(RW_FH));
         if ((in.u32(W_FLAGS) & WRITE_KILL_SUIDGID) != 0) {
-            fs.killPriv(h.ino());
+            new Caller(in.uid, in.gid, in.pid).killFlagged(fs, h.ino());
         }
         int n = h.write(in.u64(RW_OFFSET), in.bytes(WRITE_IN.byteSize(), size), size);
         p.set(U32, 0, n);
@@ -275,22 +279,14 @@ final class Dispatcher {
         return WRITE_OUT.byteSize();
     }
 
-    /** Copies through this worker's reply buffer, 1 MiB at a time: one copy out, one in. */
+    /** COPY_FILE_RANGE: the core copies between the two handles, keeping holes; at most 2 GiB per request (the reply is a u32). */
     private long copyFileRange(Request in, MemorySegment p) {
         FileHandle src = files.get(in.u64(CF_FH_IN));
         FileHandle dst = files.get(in.u64(CF_FH_OUT));
-        long offIn = in.u64(CF_OFF_IN);
-        long offOut = in.u64(CF_OFF_OUT);
         long len = Math.min(in.u64(CF_LEN), 0x7fff_f000L);
-        int chunk = (int) Math.min(p.byteSize(), 1 << 20);
-        long done = 0;
-        while (done < len) {
-            int n = src.read(offIn + done, p, (int) Math.min(chunk, len - done));
-            if (n <= 0) {
-                break;
-            }
-            dst.write(offOut + done, p, n);
-            done += n;
+        long done = fs.copyFileRange(src, in.u64(CF_OFF_IN), dst, in.u64(CF_OFF_OUT), len);
+        if (done > 0) {
+            new Caller(in.uid, in.gid, in.pid).dropSetIdBits(fs, dst.ino()); // as a write would
         }
         p.set(U32, 0, (int) done);
         p.set(U32, 4, 0);
@@ -360,6 +356,9 @@ final class Dispatcher {
         int outSize = in.u32(IO_OUT_SIZE);
         long dataAt = IOCTL_OUT.byteSize();
         int argSize = Math.max(DaxIoctl.size(cmd), Math.max(inSize, outSize));
+        if (inSize < 0 || outSize < 0 || argSize > p.byteSize() - dataAt) {
+            throw new FsException(Errno.EINVAL, "ioctl sizes in " + inSize + ", out " + outSize);
+        }
         MemorySegment arg = p.asSlice(dataAt, argSize);
         arg.fill((byte) 0);
         MemorySegment.copy(in.bytes(IOCTL_IN.byteSize(), inSize), 0, arg, 0, inSize);

@@ -22,6 +22,7 @@ final class Request {
     private static final long NODEID = FuseAbi.off(FuseAbi.IN_HEADER, "nodeid");
     private static final long UID = FuseAbi.off(FuseAbi.IN_HEADER, "uid");
     private static final long GID = FuseAbi.off(FuseAbi.IN_HEADER, "gid");
+    private static final long PID = FuseAbi.off(FuseAbi.IN_HEADER, "pid");
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -32,6 +33,8 @@ final class Request {
     long nodeid;
     int uid;
     int gid;
+    /** The caller's thread id: its supplementary groups for the set-ID rules ({@link dev.pmemfs.fs.frontend.Caller}). */
+    int pid;
 
     Request(MemorySegment buffer) {
         this.buffer = buffer;
@@ -60,6 +63,7 @@ final class Request {
         nodeid = buffer.get(U64, NODEID);
         uid = buffer.get(U32, UID);
         gid = buffer.get(U32, GID);
+        pid = buffer.get(U32, PID);
         body = buffer.asSlice(HEADER, n - HEADER);
         return true;
     }

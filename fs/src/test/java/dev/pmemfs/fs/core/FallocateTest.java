@@ -179,6 +179,32 @@ final class FallocateTest {
         assertEquals(0, fs.getattr(f).size());
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DaxMode.class, names = {"NEVER", "ALWAYS"})
+    void copyFileRange_copiesDataAndKeepsHoles(DaxMode mode) {
+        start(mode, 32L << 20);
+        long s = fs.create(FileSystem.ROOT, "s", 0644, 0, 0);
+        long d = fs.create(FileSystem.ROOT, "d", 0644, 0, 0);
+        byte[] a = FileSystemTest.bytes(3 * B + 5, 1);
+        byte[] b = FileSystemTest.bytes(2 * B, 2);
+        FileSystemTest.write(fs, s, 0, a);
+        FileSystemTest.write(fs, s, 600 * B, b); // a hole of ~597 blocks in between
+        FileSystemTest.write(fs, d, 0, FileSystemTest.bytes(700 * B, 3)); // old data to be replaced
+        long n;
+        try (FileHandle hs = fs.open(s, 0); FileHandle hd = fs.open(d, 2)) {
+            n = fs.copyFileRange(hs, 0, hd, B, 1L << 30);
+            assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> fs.copyFileRange(hs, 0, hs, B, 2 * B)).errno());
+        }
+        assertEquals(602 * B, n, "stops at the end of the source");
+        byte[] want = new byte[602 * B];
+        System.arraycopy(a, 0, want, 0, a.length);
+        System.arraycopy(b, 0, want, 600 * B, b.length);
+        assertArrayEquals(want, FileSystemTest.read(fs, d, B, want.length));
+        assertEquals(700 * B, fs.getattr(d).size());
+        assertEquals((1 + 4 + 2 + 97) * 8, fs.getattr(d).blocks(), "the hole was punched, not filled with zeros");
+        assertClean();
+    }
+
     /** Indirect blocks that n data blocks from file block 0 need. */
     private static long indirect(long n) {
         long x = n > 12 ? 1 : 0;

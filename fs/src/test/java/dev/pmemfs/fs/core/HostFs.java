@@ -40,6 +40,8 @@ public final class HostFs {
     private static final MethodHandle LCHOWN = h("lchown", FunctionDescriptor.of(I, A, I, I));
     private static final MethodHandle CHMOD = h("chmod", FunctionDescriptor.of(I, A, I));
     private static final MethodHandle LSTAT = h("lstat", FunctionDescriptor.of(I, A, A));
+    private static final MethodHandle SOCKET = h("socket", FunctionDescriptor.of(I, I, I, I));
+    private static final MethodHandle BIND = h("bind", FunctionDescriptor.of(I, I, A, I));
     private static final MethodHandle SETFSUID = LINKER.downcallHandle(
             LINKER.defaultLookup().find("setfsuid").orElseThrow(), FunctionDescriptor.of(I, I));
     private static final MethodHandle SETFSGID = LINKER.downcallHandle(
@@ -221,6 +223,33 @@ public final class HostFs {
             }
         } catch (Throwable t) {
             throw t instanceof RuntimeException r ? r : new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * bind(2) of a Unix-domain stream socket at {@code p} (at most 107 bytes), then close: the
+     * socket inode stays, as it does after a server exits.
+     */
+    public static int bindSocket(String p) {
+        byte[] path = p.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (path.length > 107) {
+            throw new IllegalArgumentException("socket path longer than 107 bytes: " + p);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(STATE);
+            int fd = (int) SOCKET.invokeExact(state, 1, 1, 0); // AF_UNIX, SOCK_STREAM
+            if (fd < 0) {
+                return (int) ERRNO.get(state, 0L);
+            }
+            MemorySegment addr = a.allocate(110);
+            addr.set(ValueLayout.JAVA_SHORT, 0, (short) 1);
+            MemorySegment.copy(path, 0, addr, ValueLayout.JAVA_BYTE, 2, path.length);
+            int rc = (int) BIND.invokeExact(state, fd, addr, 2 + path.length + 1);
+            int err = rc < 0 ? (int) ERRNO.get(state, 0L) : 0;
+            int ignored = (int) CLOSE.invokeExact(a.allocate(STATE), fd);
+            return err;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 }

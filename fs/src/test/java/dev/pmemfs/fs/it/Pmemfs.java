@@ -21,6 +21,7 @@ final class Pmemfs {
     static final Path ROOT = findRoot();
     static final Path LAUNCHER = ROOT.resolve("bin/pmemfs");
     private static final Pattern PID = Pattern.compile("daemon pid (\\d+)");
+    private static final Pattern LOG = Pattern.compile("daemon pid \\d+, log (.+)\\)$", Pattern.MULTILINE);
     /**
      * The FUSE frontend every mount of this run uses: {@code -Dpmemfs.it.frontend=kernel|jnr-fuse}
      * (the build runs the mounted tests once per frontend); unset, pmemfs's default.
@@ -106,6 +107,8 @@ final class Pmemfs {
         final Path mnt;
         long pid;
         String mountLog;
+        /** The daemon's log file (/run/pmemfs/...), removed by {@link #close}: tests leave nothing behind. */
+        Path logFile;
         private final boolean deleteRegion;
 
         Mount(Path region, Path mnt, boolean deleteRegion) {
@@ -134,6 +137,10 @@ final class Pmemfs {
             Matcher m = PID.matcher(r.err());
             if (m.find()) {
                 pid = Long.parseLong(m.group(1));
+            }
+            Matcher l = LOG.matcher(r.err());
+            if (l.find()) {
+                logFile = Path.of(l.group(1));
             }
             r.ok();
         }
@@ -167,6 +174,13 @@ final class Pmemfs {
             try {
                 unmount();
             } finally {
+                if (logFile != null) {
+                    try {
+                        Files.deleteIfExists(logFile);
+                    } catch (IOException ignored) {
+                        // best effort
+                    }
+                }
                 if (deleteRegion) {
                     try {
                         Files.deleteIfExists(region);

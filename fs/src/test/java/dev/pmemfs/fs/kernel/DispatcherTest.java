@@ -118,6 +118,22 @@ final class DispatcherTest {
     }
 
     @Test
+    void ioctlAskingForMoreThanTheBuffer_answersEinval() throws IOException {
+        ByteBuffer in = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        in.putLong(0).putInt(0).putInt(0x801C581F).putLong(0).putInt(0).putInt(Integer.MAX_VALUE);
+        assertEquals(-22, send(FuseAbi.IOCTL, 1, in.array()));
+    }
+
+    @Test
+    void ioctlGetFsxattr_answersTheDaxFlag() throws IOException {
+        ByteBuffer in = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        in.putLong(0).putInt(0).putInt(0x801C581F).putLong(0).putInt(0).putInt(28);
+        fs.setDaxFlag(1, true);
+        assertEquals(0, send(FuseAbi.IOCTL, 1, in.array()));
+        assertEquals(0x8000, reply.payload().get(U32, 16), "fsx_xflags after fuse_ioctl_out");
+    }
+
+    @Test
     void forget_getsNoReply() throws IOException {
         assertEquals(Integer.MIN_VALUE, send(FuseAbi.FORGET, 1, new byte[8]));
     }
