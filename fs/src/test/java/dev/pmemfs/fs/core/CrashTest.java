@@ -236,7 +236,7 @@ final class CrashTest {
     private static void workload(FileSystem fs, Random rnd, Map<String, byte[]> durable, Map<Long, List<Write>> history) {
         Map<String, byte[]> content = new HashMap<>();
         List<String> dirs = new ArrayList<>(List.of("/"));
-        for (int op = 0; op < 80; op++) {
+        for (int op = 0; op < 60; op++) {
             String dir = dirs.get(rnd.nextInt(dirs.size()));
             String path = (dir.equals("/") ? "" : dir) + "/f" + rnd.nextInt(6);
             int kind = rnd.nextInt(10);
