@@ -23,9 +23,10 @@ import java.time.Instant;
  * every exception becomes an errno through {@link Guard#errno}, a malformed request EINVAL,
  * an opcode it does not know ENOSYS; FORGET, BATCH_FORGET and INTERRUPT get no reply.
  *
- * <p>Lookup counts: the core keeps an inode while it has links or open handles, and nodeids
- * are inode numbers, so FORGET has nothing to release. Threading: called by every worker at
- * once; the state here ({@link #files}, {@link #dirs}) is thread-safe and the core guards the rest.
+ * <p>Lookup counts: {@link Lookups} counts the entries handed out and the FORGETs, and the core
+ * keeps a freed inode's number unused while the kernel holds its node. Threading: called by
+ * every worker at once; the state here ({@link #files}, {@link #dirs}, {@link #lookups}) is
+ * thread-safe and the core guards the rest.
  */
 final class Dispatcher {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
@@ -50,6 +51,7 @@ final class Dispatcher {
     private final KernelOptions options;
     private final DaxIoctl ioctls;
     private final OpenFiles files = new OpenFiles();
+    private final Lookups lookups = new Lookups();
     private final DirHandles dirs;
 
     Dispatcher(FileSystem fs, LiveStats stats, KernelOptions options) {
@@ -57,15 +59,16 @@ final class Dispatcher {
         this.stats = stats;
         this.options = options;
         this.ioctls = new DaxIoctl(fs);
-        this.dirs = new DirHandles(fs, options.timeoutNanos());
+        this.dirs = new DirHandles(fs, lookups, options.timeoutNanos());
+        fs.reserveInodes(lookups::held);
     }
 
     /** Handles one parsed request; never throws. */
     void dispatch(Request in, Reply out) {
         try {
             long n = handle(in, out.payload());
-            if (n >= 0) {
-                out.ok(in.unique, n);
+            if (n >= 0 && !out.ok(in.unique, n) && Lookups.handsOutEntries(in.opcode)) {
+                notSent(in.opcode, out.payload(), n);
             }
         } catch (Throwable t) {
             out.error(in.unique, Guard.errno(opName(in.opcode), in.nodeid, t));
@@ -74,6 +77,19 @@ final class Dispatcher {
 
     private static String opName(int opcode) {
         return "opcode " + opcode;
+    }
+
+    /** The kernel did not take a reply that handed out entries: undo its counts (and CREATE's open). */
+    private void notSent(int opcode, MemorySegment p, long n) {
+        lookups.notSent(opcode, p, n);
+        if (opcode == CREATE) {
+            files.close(p.get(U64, Wire.ENTRY_SIZE));
+        }
+    }
+
+    /** The kernel's lookup counts. */
+    Lookups lookups() {
+        return lookups;
     }
 
     /** Number of files open through this mount. */
@@ -86,7 +102,15 @@ final class Dispatcher {
         long ino = in.nodeid;
         return switch (in.opcode) {
             case LOOKUP -> entry(p, fs.lookup(ino, in.name(0)));
-            case FORGET, BATCH_FORGET, INTERRUPT -> -1;
+            case FORGET -> {
+                lookups.forget(in);
+                yield -1;
+            }
+            case BATCH_FORGET -> {
+                lookups.batchForget(in);
+                yield -1;
+            }
+            case INTERRUPT -> -1;
             case GETATTR -> attrOut(p, ino);
             case SETATTR -> setattr(in, p);
             case READLINK -> bytes(p, fs.readlink(ino).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -177,8 +201,15 @@ final class Dispatcher {
 
     // ---- entries and attributes -------------------------------------------------------------------
 
+    /** A {@code fuse_entry_out} for {@code ino}, counted as a lookup (uncounted again if it fails). */
     private long entry(MemorySegment p, long ino) {
-        Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
+        lookups.add(ino);
+        try {
+            Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
+        } catch (RuntimeException e) {
+            lookups.forget(ino, 1);
+            throw e;
+        }
         return Wire.ENTRY_SIZE;
     }
 
@@ -263,8 +294,13 @@ final class Dispatcher {
     private long create(Request in, MemorySegment p) {
         int flags = in.u32(0);
         long ino = fs.create(in.nodeid, in.name(CREATE_IN.byteSize()), in.u32(4), in.uid, in.gid);
-        Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
-        return open(p, Wire.ENTRY_SIZE, fs.open(ino, flags));
+        long at = entry(p, ino);
+        try {
+            return open(p, at, fs.open(ino, flags));
+        } catch (RuntimeException e) {
+            lookups.forget(ino, 1);
+            throw e;
+        }
     }
 
     private long write(Request in, MemorySegment p) {

@@ -35,9 +35,9 @@ final class Reply {
         return payload;
     }
 
-    /** Sends a success with the first {@code n} bytes of {@link #payload()}. */
-    void ok(long unique, long n) {
-        send(unique, 0, n);
+    /** Sends a success with the first {@code n} bytes of {@link #payload()}; false if the kernel did not take it. */
+    boolean ok(long unique, long n) {
+        return send(unique, 0, n);
     }
 
     /** Sends {@code errno} (positive) with no payload. */
@@ -45,7 +45,7 @@ final class Reply {
         send(unique, -errno, 0);
     }
 
-    private void send(long unique, int error, long n) {
+    private boolean send(long unique, int error, long n) {
         long len = HEADER + n;
         out.set(ValueLayout.JAVA_INT_UNALIGNED, LEN, (int) len);
         out.set(ValueLayout.JAVA_INT_UNALIGNED, ERROR, error);
@@ -55,5 +55,6 @@ final class Reply {
         if (rc < 0 && rc != -Syscalls.ENOENT) {
             LOG.debug("reply to request {} not taken: errno {}", unique, -rc);
         }
+        return rc >= 0;
     }
 }

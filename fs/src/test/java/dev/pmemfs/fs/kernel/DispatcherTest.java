@@ -1,6 +1,8 @@
 package dev.pmemfs.fs.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pmemfs.device.CrashingRegion;
@@ -141,5 +143,73 @@ final class DispatcherTest {
     @Test
     void readOfUnknownHandle_answersEbadf() throws IOException {
         assertEquals(-9, send(FuseAbi.READ, 1, new byte[40]));
+    }
+
+    private int mkdir(long parent, String name) throws IOException {
+        byte[] n = cstr(name);
+        ByteBuffer mk = ByteBuffer.allocate(8 + n.length).order(ByteOrder.LITTLE_ENDIAN);
+        mk.putInt(040755).putInt(022).put(n);
+        return send(FuseAbi.MKDIR, parent, mk.array());
+    }
+
+    private void forget(long nodeid, long n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n);
+        assertEquals(Integer.MIN_VALUE, send(FuseAbi.FORGET, nodeid, b.array()));
+    }
+
+    @Test
+    void removedDirectoryTheKernelHolds_keepsItsNumberUntilForgotten() throws IOException {
+        assertEquals(0, mkdir(1, "cwd"));
+        long old = reply.payload().get(U64, 0);
+        assertEquals(1, dispatcher.lookups().count(old));
+        assertEquals(0, send(FuseAbi.RMDIR, 1, cstr("cwd")));
+        assertEquals(-2, send(FuseAbi.GETATTR, old, new byte[16]), "the removed node answers ENOENT");
+
+        assertEquals(0, mkdir(1, "new"));
+        long fresh = reply.payload().get(U64, 0);
+        assertNotEquals(old, fresh, "a freed number the kernel still holds is not handed out again");
+        assertEquals(-2, send(FuseAbi.GETATTR, old, new byte[16]), "the old node does not reach the new inode");
+
+        forget(old, 1);
+        assertEquals(0, dispatcher.lookups().count(old));
+        assertEquals(0, mkdir(1, "after"));
+        assertEquals(old, reply.payload().get(U64, 0), "once forgotten, the number is free again");
+    }
+
+    @Test
+    void lookupsCountUpAndBatchForgetCountsDown() throws IOException {
+        assertEquals(0, mkdir(1, "a"));
+        long a = reply.payload().get(U64, 0);
+        assertEquals(0, mkdir(1, "b"));
+        long b = reply.payload().get(U64, 0);
+        assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("a")));
+        assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("a")));
+        assertEquals(-2, send(FuseAbi.LOOKUP, 1, cstr("missing")));
+        assertEquals(3, dispatcher.lookups().count(a));
+
+        ByteBuffer batch = ByteBuffer.allocate(8 + 3 * 16).order(ByteOrder.LITTLE_ENDIAN);
+        batch.putInt(3).putInt(0).putLong(a).putLong(2).putLong(b).putLong(1).putLong(999).putLong(5);
+        assertEquals(Integer.MIN_VALUE, send(FuseAbi.BATCH_FORGET, 0, batch.array()));
+        assertEquals(1, dispatcher.lookups().count(a));
+        assertFalse(dispatcher.lookups().held(b));
+
+        ByteBuffer lying = ByteBuffer.allocate(8 + 16).order(ByteOrder.LITTLE_ENDIAN);
+        lying.putInt(1000).putInt(0).putLong(a).putLong(1);
+        assertEquals(Integer.MIN_VALUE, send(FuseAbi.BATCH_FORGET, 0, lying.array()), "a count past the body is cut, not fatal");
+        assertFalse(dispatcher.lookups().held(a));
+    }
+
+    @Test
+    void readdirplus_countsEachEntryButDotAndDotdot() throws IOException {
+        assertEquals(0, mkdir(1, "x"));
+        long x = reply.payload().get(U64, 0);
+        forget(x, 1);
+        assertEquals(0, send(FuseAbi.OPENDIR, 1, new byte[8]));
+        long fh = reply.payload().get(U64, 0);
+        ByteBuffer rd = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+        rd.putLong(fh).putLong(0).putInt(65536);
+        assertEquals(0, send(FuseAbi.READDIRPLUS, 1, rd.array()));
+        assertEquals(1, dispatcher.lookups().count(x));
+        assertFalse(dispatcher.lookups().held(1), "neither . nor .. is counted");
     }
 }
