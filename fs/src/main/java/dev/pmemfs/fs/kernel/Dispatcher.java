@@ -28,7 +28,7 @@ import java.time.Instant;
  * every worker at once; the state here ({@link #files}, {@link #dirs}, {@link #lookups}) is
  * thread-safe and the core guards the rest.
  */
-final class Dispatcher {
+final class Dispatcher implements RequestHandler {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long SA_VALID = off(SETATTR_IN, "valid"), SA_FH = off(SETATTR_IN, "fh"),
@@ -64,7 +64,8 @@ final class Dispatcher {
     }
 
     /** Handles one parsed request; never throws. */
-    void dispatch(Request in, Reply out) {
+    @Override
+    public void dispatch(Request in, Reply out) {
         try {
             long n = handle(in, out.payload());
             if (n >= 0 && !out.ok(in.unique, n) && Lookups.handsOutEntries(in.opcode)) {
@@ -92,8 +93,8 @@ final class Dispatcher {
         return lookups;
     }
 
-    /** Number of files open through this mount. */
-    int openFiles() {
+    @Override
+    public int openFiles() {
         return files.size();
     }
 
