@@ -74,6 +74,52 @@ public final class FileHandle implements AutoCloseable {
     }
 
     /**
+     * Reads up to {@code length} bytes at {@code pos} without copying: hands {@code sink} the
+     * bytes as slices of the memory that holds them (RAM pages or the mapped region), valid and
+     * held still only while {@code sink} runs (see {@link Pages#read(long[], int, int, long,
+     * Pages.SliceReader)}). Returns the bytes read (0 at end of file, {@code sink} not called),
+     * or -1 when the range is not all mapped blocks (a hole): then nothing is read and the
+     * caller uses {@link #read(long, MemorySegment, int)}. Why: a frontend can send a READ reply
+     * straight from the page with writev, the one copy being the kernel's.
+     */
+    public int read(long pos, int length, Pages.SliceReader sink) {
+        if (pos < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset");
+        }
+        requireRegular();
+        in.io.readLock().lock();
+        try {
+            long[] phys;
+            int n;
+            fs.lock.lock();
+            try {
+                long size = in.rec.size;
+                if (pos >= size || length == 0) {
+                    return 0;
+                }
+                n = (int) Math.min(length, size - pos);
+                phys = lookup(pos, n);
+                for (long b : phys) {
+                    if (b == 0) {
+                        return -1;
+                    }
+                }
+                InodeRecord r = in.rec;
+                if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
+                    FileSystem.touch(r, false, false, true); // relatime
+                    fs.save(in);
+                }
+            } finally {
+                fs.lock.unlock();
+            }
+            in.pages.read(phys, 0, (int) (pos % BLOCK), n, sink);
+            return n;
+        } finally {
+            in.io.readLock().unlock();
+        }
+    }
+
+    /**
      * Copies {@code n} bytes of the blocks {@code phys} (0: a hole), from {@code off} in the
      * first, into {@code dst}: one page call per run of mapped blocks, zeros for holes.
      */

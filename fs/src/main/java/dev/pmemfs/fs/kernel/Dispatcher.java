@@ -67,7 +67,7 @@ final class Dispatcher implements RequestHandler {
     @Override
     public void dispatch(Request in, Reply out) {
         try {
-            long n = handle(in, out.payload());
+            long n = handle(in, out);
             if (n >= 0 && !out.ok(in.unique, n) && Lookups.handsOutEntries(in.opcode)) {
                 notSent(in.opcode, out.payload(), n);
             }
@@ -99,7 +99,8 @@ final class Dispatcher implements RequestHandler {
     }
 
     /** Handles one request; returns the payload size of a success, or -1 when no reply is due. */
-    private long handle(Request in, MemorySegment p) {
+    private long handle(Request in, Reply out) {
+        MemorySegment p = out.payload();
         long ino = in.nodeid;
         return switch (in.opcode) {
             case LOOKUP -> entry(p, fs.lookup(ino, in.name(0)));
@@ -138,7 +139,7 @@ final class Dispatcher implements RequestHandler {
             }
             case OPEN -> open(p, 0, fs.open(ino, in.u32(0)));
             case CREATE -> create(in, p);
-            case READ -> files.get(in.u64(RW_FH)).read(in.u64(RW_OFFSET), p, (int) Math.min(in.u32(RW_SIZE) & 0xffffffffL, p.byteSize()));
+            case READ -> read(in, out);
             case WRITE -> write(in, p);
             case STATFS -> statfs(p);
             case RELEASE -> {
@@ -302,6 +303,21 @@ final class Dispatcher implements RequestHandler {
             lookups.forget(ino, 1);
             throw e;
         }
+    }
+
+    /**
+     * READ: mapped blocks go out straight from the page or the mapping (one writev, sent here:
+     * -1, no reply due); a range with a hole is copied into the reply buffer.
+     */
+    private long read(Request in, Reply out) {
+        FileHandle h = files.get(in.u64(RW_FH));
+        long pos = in.u64(RW_OFFSET);
+        int size = (int) Math.min(in.u32(RW_SIZE) & 0xffffffffL, out.payload().byteSize());
+        int n = h.read(pos, size, out.sliceReply(in.unique));
+        if (n > 0) {
+            return -1;
+        }
+        return n == 0 ? 0 : h.read(pos, out.payload(), size);
     }
 
     private long write(Request in, MemorySegment p) {

@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -211,5 +212,43 @@ final class DispatcherTest {
         assertEquals(0, send(FuseAbi.READDIRPLUS, 1, rd.array()));
         assertEquals(1, dispatcher.lookups().count(x));
         assertFalse(dispatcher.lookups().held(1), "neither . nor .. is counted");
+    }
+
+    /** The reply's payload: the bytes after the last reply's header in the replies file. */
+    private byte[] lastPayload(long replyStart) throws IOException {
+        byte[] all = Files.readAllBytes(replies);
+        return java.util.Arrays.copyOfRange(all, (int) replyStart + (int) Reply.HEADER, all.length);
+    }
+
+    @Test
+    void readOfMappedBlocks_goesOutFromThePageAndAHoleReadsZeros() throws IOException {
+        byte[] name = cstr("f");
+        ByteBuffer create = ByteBuffer.allocate(16 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+        create.putInt(2).putInt(0100644).putInt(022).putInt(0).put(name);
+        assertEquals(0, send(FuseAbi.CREATE, 1, create.array()));
+        long ino = reply.payload().get(U64, 0);
+        long fh = reply.payload().get(U64, Wire.ENTRY_SIZE);
+        byte[] data = new byte[3 * 4096 + 100];
+        new java.util.Random(7).nextBytes(data);
+        ByteBuffer write = ByteBuffer.allocate(40 + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        write.putLong(fh).putLong(0).putInt(data.length).putInt(0).putLong(0).putInt(0).putInt(0).put(data);
+        assertEquals(0, send(FuseAbi.WRITE, ino, write.array()));
+
+        reply.payload().asSlice(0, 65536).fill((byte) 0x77);
+        ByteBuffer read = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+        read.putLong(fh).putLong(1000).putInt(65536);
+        long start = Files.size(replies);
+        assertEquals(0, send(FuseAbi.READ, ino, read.array()));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, data.length), lastPayload(start), "pages 0..3 from offset 1000");
+        assertEquals((byte) 0x77, reply.payload().get(ValueLayout.JAVA_BYTE, 0), "not copied into the reply buffer");
+
+        fs.truncate(ino, 1 << 20); // a hole after the data
+        read.clear();
+        read.putLong(fh).putLong(8192).putInt(16384);
+        start = Files.size(replies);
+        assertEquals(0, send(FuseAbi.READ, ino, read.array()));
+        byte[] want = new byte[16384];
+        System.arraycopy(data, 8192, want, 0, data.length - 8192);
+        assertArrayEquals(want, lastPayload(start), "data, then the hole's zeros");
     }
 }
