@@ -58,11 +58,7 @@ public final class FileHandle implements AutoCloseable {
                 }
                 n = (int) Math.min(length, size - pos);
                 phys = lookup(pos, n);
-                InodeRecord r = in.rec;
-                if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
-                    FileSystem.touch(r, false, false, true); // relatime
-                    fs.save(in);
-                }
+                relatime();
             } finally {
                 fs.lock.unlock();
             }
@@ -104,11 +100,7 @@ public final class FileHandle implements AutoCloseable {
                         return -1;
                     }
                 }
-                InodeRecord r = in.rec;
-                if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
-                    FileSystem.touch(r, false, false, true); // relatime
-                    fs.save(in);
-                }
+                relatime();
             } finally {
                 fs.lock.unlock();
             }
@@ -141,6 +133,15 @@ public final class FileHandle implements AutoCloseable {
                 pages.read(phys, start, start == 0 ? off : 0, dst, done, len);
             }
             done += len;
+        }
+    }
+
+    /** Sets the access time if it is not after the modification time (relatime). Filesystem lock held. */
+    private void relatime() {
+        InodeRecord r = in.rec;
+        if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
+            FileSystem.touch(r, false, false, true);
+            fs.save(in);
         }
     }
 
