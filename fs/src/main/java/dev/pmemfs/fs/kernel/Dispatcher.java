@@ -2,7 +2,6 @@ package dev.pmemfs.fs.kernel;
 
 import static dev.pmemfs.fs.kernel.FuseAbi.*;
 
-import dev.pmemfs.fs.core.Attr;
 import dev.pmemfs.fs.core.Errno;
 import dev.pmemfs.fs.core.FileHandle;
 import dev.pmemfs.fs.core.FileSystem;
@@ -47,18 +46,18 @@ final class Dispatcher implements RequestHandler {
     private static final long LS_OFFSET = off(LSEEK_IN, "offset"), LS_WHENCE = off(LSEEK_IN, "whence");
 
     private final FileSystem fs;
-    private final LiveStats stats;
     private final KernelOptions options;
     private final DaxIoctl ioctls;
     private final OpenFiles files = new OpenFiles();
     private final Lookups lookups = new Lookups();
+    private final XattrRequests xattrs;
     private final DirHandles dirs;
 
     Dispatcher(FileSystem fs, LiveStats stats, KernelOptions options) {
         this.fs = fs;
-        this.stats = stats;
         this.options = options;
         this.ioctls = new DaxIoctl(fs);
+        this.xattrs = new XattrRequests(fs, stats);
         this.dirs = new DirHandles(fs, lookups, options.timeoutNanos());
         fs.reserveInodes(lookups::held);
     }
@@ -161,17 +160,10 @@ final class Dispatcher implements RequestHandler {
                 }
                 yield 0;
             }
-            case SETXATTR -> setxattr(in);
-            case GETXATTR -> xattrReply(p, in.u32(0), getxattr(ino, in.name(GETXATTR_IN.byteSize())));
-            case LISTXATTR -> xattrReply(p, in.u32(0), listxattr(ino));
-            case REMOVEXATTR -> {
-                String name = in.name(0);
-                if (stats.handles(ino == ROOT_ID, name)) {
-                    throw new FsException(Errno.EPERM, name + " is read-only");
-                }
-                fs.xattrs().remove(ino, name);
-                yield 0;
-            }
+            case SETXATTR -> xattrs.set(in);
+            case GETXATTR -> xattrs.get(in, p);
+            case LISTXATTR -> xattrs.list(in, p);
+            case REMOVEXATTR -> xattrs.remove(in);
             case OPENDIR -> dirs.open(ino, p);
             case READDIR -> dirs.read(in.u64(RW_FH), in.u64(RW_OFFSET), in.u32(RW_SIZE), p, false);
             case READDIRPLUS -> dirs.read(in.u64(RW_FH), in.u64(RW_OFFSET), in.u32(RW_SIZE), p, true);
@@ -360,45 +352,7 @@ final class Dispatcher implements RequestHandler {
         return KSTATFS.byteSize();
     }
 
-    // ---- extended attributes and ioctl ------------------------------------------------------------
-
-    private long setxattr(Request in) {
-        int size = in.u32(0);
-        int flags = in.u32(4);
-        long nameAt = SETXATTR_IN.byteSize();
-        String name = in.name(nameAt);
-        if (stats.handles(in.nodeid == ROOT_ID, name)) {
-            throw new FsException(Errno.EPERM, name + " is read-only");
-        }
-        byte[] value = in.bytes(in.after(nameAt), size).toArray(ValueLayout.JAVA_BYTE);
-        fs.xattrs().set(in.nodeid, name, value, flags);
-        return 0;
-    }
-
-    private byte[] getxattr(long ino, String name) {
-        return stats.handles(ino == ROOT_ID, name) ? stats.value(name) : fs.xattrs().get(ino, name);
-    }
-
-    private byte[] listxattr(long ino) {
-        StringBuilder sb = new StringBuilder();
-        for (String n : fs.xattrs().list(ino)) {
-            sb.append(n).append('\0');
-        }
-        return sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    /** Size 0 asks for the length ({@code fuse_getxattr_out}); else the value, or ERANGE. */
-    private static long xattrReply(MemorySegment p, int size, byte[] v) {
-        if (size == 0) {
-            p.set(U32, 0, v.length);
-            p.set(U32, 4, 0);
-            return GETXATTR_OUT.byteSize();
-        }
-        if (size < v.length) {
-            throw new FsException(Errno.ERANGE, "buffer of " + size + " bytes too small for " + v.length);
-        }
-        return bytes(p, v);
-    }
+    // ---- ioctl ------------------------------------------------------------------------------------
 
     private long ioctl(Request in, MemorySegment p) {
         if ((in.u32(IO_FLAGS) & IOCTL_UNRESTRICTED) != 0) {
