@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pmemfs.device.CrashingRegion;
 import dev.pmemfs.fs.core.Format;
@@ -12,14 +11,10 @@ import dev.pmemfs.fs.core.FileSystem;
 import dev.pmemfs.fs.core.MountOptions;
 import dev.pmemfs.fs.frontend.LiveStats;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,11 +30,8 @@ final class DispatcherTest {
     private CrashingRegion region;
     private FileSystem fs;
     private Dispatcher dispatcher;
-    private Arena arena;
-    private Path replies;
-    private int fd;
+    private ReplyFile wire;
     private Reply reply;
-    private Request request;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -47,44 +39,20 @@ final class DispatcherTest {
         Format.mkfs(region, 4096, false, p -> { });
         fs = FileSystem.mount(region, MountOptions.defaults());
         dispatcher = new Dispatcher(fs, new LiveStats(fs, "test", "/mnt", "never"), KernelOptions.defaults());
-        arena = Arena.ofConfined();
-        replies = Files.createTempFile("pmemfs-replies", ".bin");
-        fd = Syscalls.open(replies.toString(), Syscalls.O_RDWR);
-        assertTrue(fd >= 0);
-        reply = new Reply(fd, arena.allocate(Session.REPLY_BUFFER));
-        request = new Request(arena.allocate(Session.REQUEST_BUFFER));
+        wire = new ReplyFile();
+        reply = wire.reply;
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        Syscalls.close(fd);
-        Files.deleteIfExists(replies);
-        arena.close();
+        wire.close();
         fs.close();
         region.close();
     }
 
-    /** Lays out a request with {@code body} and dispatches it; returns the header's error of the reply. */
+    /** Dispatches a request with {@code body}; returns the reply's error, or {@link ReplyFile#NO_REPLY}. */
     private int send(int opcode, long nodeid, byte[] body) throws IOException {
-        MemorySegment b = request.buffer();
-        long len = Request.HEADER + body.length;
-        b.set(U32, 0, (int) len);
-        b.set(U32, 4, opcode);
-        b.set(U64, 8, 77L);
-        b.set(U64, 16, nodeid);
-        MemorySegment.copy(body, 0, b, ValueLayout.JAVA_BYTE, Request.HEADER, body.length);
-        assertTrue(request.parse(len));
-        long before = Files.size(replies);
-        dispatcher.dispatch(request, reply);
-        ByteBuffer r = ByteBuffer.wrap(Files.readAllBytes(replies)).order(ByteOrder.LITTLE_ENDIAN);
-        if (r.limit() == before) {
-            return Integer.MIN_VALUE; // no reply
-        }
-        r.position((int) before);
-        assertEquals(r.limit() - before, r.getInt(), "reply length");
-        int error = r.getInt();
-        assertEquals(77L, r.getLong(), "unique");
-        return error;
+        return wire.send(dispatcher, opcode, nodeid, body);
     }
 
     private static byte[] cstr(String s) {
@@ -138,7 +106,7 @@ final class DispatcherTest {
 
     @Test
     void forget_getsNoReply() throws IOException {
-        assertEquals(Integer.MIN_VALUE, send(FuseAbi.FORGET, 1, new byte[8]));
+        assertEquals(ReplyFile.NO_REPLY, send(FuseAbi.FORGET, 1, new byte[8]));
     }
 
     @Test
@@ -155,7 +123,7 @@ final class DispatcherTest {
 
     private void forget(long nodeid, long n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n);
-        assertEquals(Integer.MIN_VALUE, send(FuseAbi.FORGET, nodeid, b.array()));
+        assertEquals(ReplyFile.NO_REPLY, send(FuseAbi.FORGET, nodeid, b.array()));
     }
 
     @Test
@@ -190,13 +158,13 @@ final class DispatcherTest {
 
         ByteBuffer batch = ByteBuffer.allocate(8 + 3 * 16).order(ByteOrder.LITTLE_ENDIAN);
         batch.putInt(3).putInt(0).putLong(a).putLong(2).putLong(b).putLong(1).putLong(999).putLong(5);
-        assertEquals(Integer.MIN_VALUE, send(FuseAbi.BATCH_FORGET, 0, batch.array()));
+        assertEquals(ReplyFile.NO_REPLY, send(FuseAbi.BATCH_FORGET, 0, batch.array()));
         assertEquals(1, dispatcher.lookups().count(a));
         assertFalse(dispatcher.lookups().held(b));
 
         ByteBuffer lying = ByteBuffer.allocate(8 + 16).order(ByteOrder.LITTLE_ENDIAN);
         lying.putInt(1000).putInt(0).putLong(a).putLong(1);
-        assertEquals(Integer.MIN_VALUE, send(FuseAbi.BATCH_FORGET, 0, lying.array()), "a count past the body is cut, not fatal");
+        assertEquals(ReplyFile.NO_REPLY, send(FuseAbi.BATCH_FORGET, 0, lying.array()), "a count past the body is cut, not fatal");
         assertFalse(dispatcher.lookups().held(a));
     }
 
@@ -212,12 +180,6 @@ final class DispatcherTest {
         assertEquals(0, send(FuseAbi.READDIRPLUS, 1, rd.array()));
         assertEquals(1, dispatcher.lookups().count(x));
         assertFalse(dispatcher.lookups().held(1), "neither . nor .. is counted");
-    }
-
-    /** The reply's payload: the bytes after the last reply's header in the replies file. */
-    private byte[] lastPayload(long replyStart) throws IOException {
-        byte[] all = Files.readAllBytes(replies);
-        return java.util.Arrays.copyOfRange(all, (int) replyStart + (int) Reply.HEADER, all.length);
     }
 
     @Test
@@ -237,18 +199,16 @@ final class DispatcherTest {
         reply.payload().asSlice(0, 65536).fill((byte) 0x77);
         ByteBuffer read = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
         read.putLong(fh).putLong(1000).putInt(65536);
-        long start = Files.size(replies);
         assertEquals(0, send(FuseAbi.READ, ino, read.array()));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, data.length), lastPayload(start), "pages 0..3 from offset 1000");
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, data.length), wire.lastPayload(), "pages 0..3 from offset 1000");
         assertEquals((byte) 0x77, reply.payload().get(ValueLayout.JAVA_BYTE, 0), "not copied into the reply buffer");
 
         fs.truncate(ino, 1 << 20); // a hole after the data
         read.clear();
         read.putLong(fh).putLong(8192).putInt(16384);
-        start = Files.size(replies);
         assertEquals(0, send(FuseAbi.READ, ino, read.array()));
         byte[] want = new byte[16384];
         System.arraycopy(data, 8192, want, 0, data.length - 8192);
-        assertArrayEquals(want, lastPayload(start), "data, then the hole's zeros");
+        assertArrayEquals(want, wire.lastPayload(), "data, then the hole's zeros");
     }
 }

@@ -1,17 +1,12 @@
 package dev.pmemfs.fs.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,46 +18,25 @@ final class NoopHandlerTest {
     private static final long ATTR_SIZE = FuseAbi.off(FuseAbi.ATTR, "size");
 
     private final NoopHandler handler = new NoopHandler(1_000_000_000L);
-    private Arena arena;
-    private Path replies;
-    private int fd;
+    private ReplyFile wire;
     private Reply reply;
-    private Request request;
 
     @BeforeEach
     void setUp() throws IOException {
-        arena = Arena.ofConfined();
-        replies = Files.createTempFile("noop-replies", ".bin");
-        fd = Syscalls.open(replies.toString(), Syscalls.O_RDWR);
-        assertTrue(fd >= 0);
-        reply = new Reply(fd, arena.allocate(Session.REPLY_BUFFER));
-        request = new Request(arena.allocate(Session.REQUEST_BUFFER));
+        wire = new ReplyFile();
+        reply = wire.reply;
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        Syscalls.close(fd);
-        Files.deleteIfExists(replies);
-        arena.close();
+        wire.close();
     }
 
-    /** Dispatches a request with {@code body}; returns the reply's error and the reply's payload length in {@code len[0]}. */
+    /** Dispatches a request with {@code body}; returns the reply's error, and its payload length in {@code len[0]}. */
     private int send(int opcode, long nodeid, byte[] body, long[] len) throws IOException {
-        MemorySegment b = request.buffer();
-        long n = Request.HEADER + body.length;
-        b.set(U32, 0, (int) n);
-        b.set(U32, 4, opcode);
-        b.set(U64, 8, 9L);
-        b.set(U64, 16, nodeid);
-        MemorySegment.copy(body, 0, b, ValueLayout.JAVA_BYTE, Request.HEADER, body.length);
-        assertTrue(request.parse(n));
-        long before = Files.size(replies);
-        handler.dispatch(request, reply);
-        ByteBuffer r = ByteBuffer.wrap(Files.readAllBytes(replies)).order(ByteOrder.LITTLE_ENDIAN);
-        r.position((int) before);
-        int total = r.getInt();
-        len[0] = total - Reply.HEADER;
-        return r.getInt();
+        int error = wire.send(handler, opcode, nodeid, body);
+        len[0] = wire.lastPayload().length;
+        return error;
     }
 
     private static byte[] cstr(String s) {
