@@ -41,27 +41,14 @@ public final class FileHandle implements AutoCloseable {
 
     /** Reads up to {@code length} bytes at {@code pos} into {@code dst}; returns the bytes read (0 at end of file). */
     public int read(long pos, MemorySegment dst, int length) {
-        if (pos < 0) {
-            throw new FsException(Errno.EINVAL, "negative offset");
-        }
         requireRegular();
         in.io.readLock().lock();
         try {
-            long size;
-            long[] phys;
-            int n;
-            fs.lock.lock();
-            try {
-                size = in.rec.size;
-                if (pos >= size || length == 0) {
-                    return 0;
-                }
-                n = (int) Math.min(length, size - pos);
-                phys = lookup(pos, n);
-                relatime();
-            } finally {
-                fs.lock.unlock();
+            long[] phys = mapped(pos, length);
+            if (phys == null) {
+                return 0;
             }
+            int n = (int) Math.min(length, in.rec.size - pos);
             readRuns(in.pages, phys, (int) (pos % BLOCK), dst, n);
             return n;
         } finally {
@@ -70,44 +57,57 @@ public final class FileHandle implements AutoCloseable {
     }
 
     /**
-     * Reads up to {@code length} bytes at {@code pos} without copying: hands {@code sink} the
-     * bytes as slices of the memory that holds them (RAM pages or the mapped region), valid and
-     * held still only while {@code sink} runs (see {@link Pages#read(long[], int, int, long,
-     * Pages.SliceReader)}). Returns the bytes read (0 at end of file, {@code sink} not called),
-     * or -1 when the range is not all mapped blocks (a hole): then nothing is read and the
-     * caller uses {@link #read(long, MemorySegment, int)}. Why: a frontend can send a READ reply
-     * straight from the page with writev, the one copy being the kernel's.
+     * Hands {@code reader} the bytes of up to {@code length} bytes at {@code pos} as slices of
+     * the memory that holds them (RAM pages or the mapped region), valid only during the call:
+     * for a frontend that replies with one {@code writev} and no copy. Returns the bytes handed
+     * out (0 at end of file, and {@code reader} is not called), or -1 when the range has a hole
+     * (the caller copies with {@link #read(long, MemorySegment, int)} instead). Holds the
+     * inode's read lock while {@code reader} runs: it must not call back into the filesystem.
      */
-    public int read(long pos, int length, Pages.SliceReader sink) {
-        if (pos < 0) {
-            throw new FsException(Errno.EINVAL, "negative offset");
-        }
+    public int read(long pos, int length, Pages.SliceReader reader) {
         requireRegular();
         in.io.readLock().lock();
         try {
-            long[] phys;
-            int n;
-            fs.lock.lock();
-            try {
-                long size = in.rec.size;
-                if (pos >= size || length == 0) {
-                    return 0;
-                }
-                n = (int) Math.min(length, size - pos);
-                phys = lookup(pos, n);
-                for (long b : phys) {
-                    if (b == 0) {
-                        return -1;
-                    }
-                }
-                relatime();
-            } finally {
-                fs.lock.unlock();
+            long[] phys = mapped(pos, length);
+            if (phys == null) {
+                return 0;
             }
-            in.pages.read(phys, 0, (int) (pos % BLOCK), n, sink);
+            for (long p : phys) {
+                if (p == 0) {
+                    return -1;
+                }
+            }
+            int n = (int) Math.min(length, in.rec.size - pos);
+            in.pages.read(phys, 0, (int) (pos % BLOCK), n, reader);
             return n;
         } finally {
             in.io.readLock().unlock();
+        }
+    }
+
+    /**
+     * The blocks of a read at {@code pos} (0 for a hole), or null at end of file; stamps atime
+     * (relatime). Called with the inode's read lock; takes the filesystem lock briefly.
+     */
+    private long[] mapped(long pos, int length) {
+        if (pos < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset");
+        }
+        fs.lock.lock();
+        try {
+            long size = in.rec.size;
+            if (pos >= size || length == 0) {
+                return null;
+            }
+            long[] phys = lookup(pos, (int) Math.min(length, size - pos));
+            InodeRecord r = in.rec;
+            if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
+                FileSystem.touch(r, false, false, true); // relatime
+                fs.save(in);
+            }
+            return phys;
+        } finally {
+            fs.lock.unlock();
         }
     }
 
@@ -133,15 +133,6 @@ public final class FileHandle implements AutoCloseable {
                 pages.read(phys, start, start == 0 ? off : 0, dst, done, len);
             }
             done += len;
-        }
-    }
-
-    /** Sets the access time if it is not after the modification time (relatime). Filesystem lock held. */
-    private void relatime() {
-        InodeRecord r = in.rec;
-        if (r.atimeSec < r.mtimeSec || r.atimeSec == r.mtimeSec && r.atimeNsec <= r.mtimeNsec) {
-            FileSystem.touch(r, false, false, true);
-            fs.save(in);
         }
     }
 

@@ -124,7 +124,8 @@ public final class Format {
         throw new BadRegionException(switch (p) {
             case FOREIGN -> region.name() + ": not a pmemfs region (no pmemfs superblock; run `pmemfs mkfs` first)";
             case BAD_CHECKSUM -> region.name() + ": pmemfs superblock is corrupt (bad checksum) and so is its backup";
-            case BAD_VERSION -> region.name() + ": pmemfs format version not supported by this pmemfs";
+            case BAD_VERSION -> region.name() + ": made by another version of pmemfs (this one reads format "
+                    + Superblock.VERSION + "): copy the data off with the pmemfs that made it, then mkfs --force";
             case BAD_GEOMETRY -> region.name() + ": pmemfs superblock describes a region larger than this one";
         });
     }

@@ -11,9 +11,13 @@ public record Superblock(Geometry geometry, long features, UUID uuid, boolean cl
                          long mkfsTime, long mountCount) {
 
     public static final long MAGIC = 0x0100_5346_4d45_4d50L; // "PMEMFS\0\1"
-    public static final int VERSION = 1;
+    /**
+     * The on-media format's version. 2: the journal of 64-byte lines with its anchor, {@code rdev} in
+     * the inode, wear counters in two copies (version 1 regions are refused with a clear message).
+     */
+    public static final int VERSION = 2;
     public static final int SIZE = 256;
-    static final int CRC_OFFSET = 252;
+    public static final int CRC_OFFSET = 252;
 
     /** Why a block is not a usable superblock. */
     public enum Problem { FOREIGN, BAD_CHECKSUM, BAD_VERSION, BAD_GEOMETRY }

@@ -75,13 +75,11 @@ final class CrashTest {
         // The test must have exercised what it claims: fsync'd files checked, journals replayed.
         assertTrue(verifiedFiles > CRASHES / 2, "fsync'd files verified: " + verifiedFiles);
         assertTrue(replays > 0, "journal replays: " + replays);
-        // A log of changed lines fills ~10x slower than the old log of 4 KiB images did, even with
-        // the smallest journal; JournalCrashTest strikes checkpoints (and replays) directly.
-        assertTrue(checkpoints >= CRASHES / 100, "checkpoints inside workloads: " + checkpoints);
+        assertTrue(checkpoints >= CRASHES / 50, "checkpoints inside workloads: " + checkpoints);
         assertTrue(orderedFiles > CRASHES / 2, "unsynced files checked for data=ordered: " + orderedFiles);
         assertTrue(mountFailures >= CRASHES / 10, "power failures during recovery mounts: " + mountFailures);
         // The line journal's recovery mount also writes its anchor (replay moves it, the new journal
-        // records its sequence), so fewer of the random points fall in the unmount: 30-40 per 1,000.
+        // records its sequence), so fewer of the random points fall in the unmount: 38-72 per 1,000 seen.
         assertTrue(closeFailures >= CRASHES / 40, "power failures during the unmount after recovery: " + closeFailures);
         System.out.printf("crash test: %d runs, %d power failures, %d fsync'd files verified, %d unsynced files"
                 + " checked for data=ordered, %d journal replays, %d checkpoints, %d failures during recovery mounts,"
@@ -238,7 +236,7 @@ final class CrashTest {
     private static void workload(FileSystem fs, Random rnd, Map<String, byte[]> durable, Map<Long, List<Write>> history) {
         Map<String, byte[]> content = new HashMap<>();
         List<String> dirs = new ArrayList<>(List.of("/"));
-        for (int op = 0; op < 80; op++) {
+        for (int op = 0; op < 60; op++) {
             String dir = dirs.get(rnd.nextInt(dirs.size()));
             String path = (dir.equals("/") ? "" : dir) + "/f" + rnd.nextInt(6);
             int kind = rnd.nextInt(10);
@@ -301,6 +299,16 @@ final class CrashTest {
                 }
                 default -> {
                     fs.sync();
+                    if (rnd.nextBoolean()) {
+                        // A checkpoint, as a full log or an unmount forces one: the line log fills
+                        // too slowly here for crashes to strike its checkpoints often enough.
+                        fs.lock.lock();
+                        try {
+                            fs.checkpoint();
+                        } finally {
+                            fs.lock.unlock();
+                        }
+                    }
                     durable.clear();
                     content.forEach((k, v) -> durable.put(k, v.clone()));
                 }

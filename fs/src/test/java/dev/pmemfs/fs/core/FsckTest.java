@@ -406,6 +406,22 @@ final class FsckTest {
         }
     }
 
+    /** A region of format version 1 (before the line journal) is refused by name, not misread. */
+    @Test
+    void check_olderFormatVersion_refusesClearly() {
+        for (long at : new long[] {0, geo.backupSuperblock() * BLOCK}) {
+            byte[] b = new byte[BLOCK];
+            region.read(at, b, 0, dev.pmemfs.fs.layout.Superblock.SIZE);
+            java.nio.ByteBuffer bb = dev.pmemfs.fs.layout.BlockCrc.le(b);
+            bb.putInt(8, dev.pmemfs.fs.layout.Superblock.VERSION - 1);
+            bb.putInt(dev.pmemfs.fs.layout.Superblock.CRC_OFFSET,
+                    dev.pmemfs.fs.layout.BlockCrc.crc(b, 0, dev.pmemfs.fs.layout.Superblock.CRC_OFFSET));
+            region.write(at, b, 0, dev.pmemfs.fs.layout.Superblock.SIZE);
+        }
+        var e = assertThrows(Format.BadRegionException.class, () -> check(false));
+        assertTrue(e.getMessage().contains("made by another version of pmemfs"), e.getMessage());
+    }
+
     @Test
     void check_corruptSuperblockAndBackup_refusesClearly() {
         region.flipBit(20, 1);
