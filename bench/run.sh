@@ -7,8 +7,8 @@
 # cost); noop-c-hl (libfuse 3 high-level no-op, not run by default); noop-java (jnr-fuse
 # no-op: what that binding costs); pmemfs-cached and pmemfs-dax (bin/pmemfs on the
 # jnr-fuse frontend); pmemfs-kernel-cached and pmemfs-kernel-dax (`--frontend=kernel`, the
-# /dev/fuse frontend of issue 10) and noop-kernel (a Java no-op on that frontend: a hook,
-# NOOP_KERNEL_CMD). A target that cannot be mounted is skipped with one line saying why.
+# /dev/fuse frontend of issue 10) and noop-kernel (a Java no-op on that frontend: `pmemfs noop-mount`, or
+# NOOP_KERNEL_CMD if set). A target that cannot be mounted is skipped with one line saying why.
 #
 # CPU placement: on a 2-core machine 4 KiB IOPS depend mostly on whether fio and the FUSE
 # server share a CPU, so the 4 KiB jobs (PIN_JOBS) run once per PLACEMENTS entry:
@@ -185,9 +185,13 @@ mount_target() {
       RAMFS_MAX_WRITE=$C_MAX_WRITE setsid "$BUILD/noop-c/ramfs" "$mnt" -o "$FUSE_OPTS_C" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;
     noop-kernel)
-      # Hook: a Java no-op filesystem on pmemfs's /dev/fuse frontend, once one exists. The
+      # A Java no-op filesystem on pmemfs's /dev/fuse frontend (NOOP_KERNEL_CMD overrides). The
       # command mounts at the directory given as its last argument and stays in the foreground.
-      [ -n "${NOOP_KERNEL_CMD:-}" ] || { echo "no Java no-op on the kernel frontend yet (set NOOP_KERNEL_CMD to a command that mounts one at its last argument)"; return 1; }
+      # Default: pmemfs's hidden `noop-mount` command (kernel/NoopHandler.java).
+      if [ -z "${NOOP_KERNEL_CMD:-}" ]; then
+        pmemfs_ok || { echo "pmemfs not built yet ($PMEMFS missing or failing): no noop-mount"; return 1; }
+        NOOP_KERNEL_CMD="$PMEMFS noop-mount"
+      fi
       # shellcheck disable=SC2086 # a command line, word-split on purpose
       setsid $NOOP_KERNEL_CMD "$mnt" >"$RAW/$name/daemon.log" 2>&1 &
       pid=$!; KINDS[$mnt]=fuse ;;

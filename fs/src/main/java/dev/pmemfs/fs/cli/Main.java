@@ -25,9 +25,9 @@ import picocli.CommandLine.Command;
 @Command(name = "pmemfs", mixinStandardHelpOptions = true, version = "pmemfs 0.1.0",
         description = "A filesystem on persistent memory, with a RAM cache in front of it.",
         subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
-            StatsCommand.class, DaxCommand.class})
+            StatsCommand.class, DaxCommand.class, NoopMountCommand.class})
 public final class Main implements Runnable {
-    private static final Set<String> COMMANDS = Set.of("mkfs", "mount", "umount", "fsck", "stats", "dax", "help");
+    private static final Set<String> COMMANDS = Set.of("mkfs", "mount", "umount", "fsck", "stats", "dax", "help", "noop-mount");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

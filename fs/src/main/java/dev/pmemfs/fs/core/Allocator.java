@@ -257,7 +257,15 @@ final class Allocator {
     }
 
     long allocInode() {
+        return allocInode(ino -> false);
+    }
+
+    /** The lowest free inode number that {@code reserved} does not claim. */
+    long allocInode(java.util.function.LongPredicate reserved) {
         int i = inodes.nextClearBit(2);
+        while (i < geo.inodes() && reserved.test(i)) {
+            i = inodes.nextClearBit(i + 1);
+        }
         if (i >= geo.inodes()) {
             throw new FsException(Errno.ENOSPC, "no free inode");
         }

@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongPredicate;
 import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,8 @@ public final class FileSystem implements AutoCloseable {
     private final ScheduledExecutorService wearSaver;
     private final int replayed;
     private volatile boolean closed;
+    /** Free inode numbers a frontend still refers to (see {@link #reserveInodes}); called under {@link #lock}. */
+    private volatile LongPredicate reserved = ino -> false;
 
     private FileSystem(Region region, Superblock sb, MountOptions options, Pages cached, Pages direct, int replayed) {
         this.region = region;
@@ -559,7 +562,7 @@ public final class FileSystem implements AutoCloseable {
      * {@code inode_init_owner}, BSD group semantics; FUSE leaves it to the filesystem).
      */
     private Inode newInode(Inode parent, int mode, int uid, int gid) {
-        long ino = alloc.allocInode();
+        long ino = alloc.allocInode(reserved);
         InodeRecord r = new InodeRecord();
         r.mode = mode;
         r.uid = uid;
@@ -785,6 +788,17 @@ public final class FileSystem implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Keeps new inodes off the numbers {@code held} claims: a frontend whose clients still
+     * refer to freed inodes by number (the kernel's FUSE node ids) so a request for a freed
+     * inode answers ENOENT rather than reaching a newer inode of that number. {@code held} is
+     * called under the filesystem's lock and must not call back into it. In memory only:
+     * nothing on the media changes.
+     */
+    public void reserveInodes(LongPredicate held) {
+        reserved = held;
     }
 
     /** Frees an inode with no names and no open handles, and all its blocks. Lock held. */

@@ -29,6 +29,7 @@ final class DirHandles {
     private static final int DT_DIR = 4;
 
     private final FileSystem fs;
+    private final Lookups lookups;
     private final long validNanos;
     private final ConcurrentHashMap<Long, Listing> open = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -37,8 +38,9 @@ final class DirHandles {
     private record Listing(long ino, List<FileSystem.DirEntry> entries) {
     }
 
-    DirHandles(FileSystem fs, long validNanos) {
+    DirHandles(FileSystem fs, Lookups lookups, long validNanos) {
         this.fs = fs;
+        this.lookups = lookups;
         this.validNanos = validNanos;
     }
 
@@ -98,11 +100,16 @@ final class DirHandles {
         return used;
     }
 
-    /** The attributes of a listed inode, or null if it went away since the snapshot (no entry then). */
+    /**
+     * The attributes of a listed inode, counted as a lookup; null, uncounted, if it went away
+     * since the snapshot (no entry then).
+     */
     private Attr attrOrNull(long ino) {
+        lookups.add(ino);
         try {
             return fs.getattr(ino);
         } catch (FsException e) {
+            lookups.forget(ino, 1);
             return null;
         }
     }

@@ -2,7 +2,6 @@ package dev.pmemfs.fs.kernel;
 
 import static dev.pmemfs.fs.kernel.FuseAbi.*;
 
-import dev.pmemfs.fs.core.Attr;
 import dev.pmemfs.fs.core.Errno;
 import dev.pmemfs.fs.core.FileHandle;
 import dev.pmemfs.fs.core.FileSystem;
@@ -23,11 +22,12 @@ import java.time.Instant;
  * every exception becomes an errno through {@link Guard#errno}, a malformed request EINVAL,
  * an opcode it does not know ENOSYS; FORGET, BATCH_FORGET and INTERRUPT get no reply.
  *
- * <p>Lookup counts: the core keeps an inode while it has links or open handles, and nodeids
- * are inode numbers, so FORGET has nothing to release. Threading: called by every worker at
- * once; the state here ({@link #files}, {@link #dirs}) is thread-safe and the core guards the rest.
+ * <p>Lookup counts: {@link Lookups} counts the entries handed out and the FORGETs, and the core
+ * keeps a freed inode's number unused while the kernel holds its node. Threading: called by
+ * every worker at once; the state here ({@link #files}, {@link #dirs}, {@link #lookups}) is
+ * thread-safe and the core guards the rest.
  */
-final class Dispatcher {
+final class Dispatcher implements RequestHandler {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long SA_VALID = off(SETATTR_IN, "valid"), SA_FH = off(SETATTR_IN, "fh"),
@@ -46,26 +46,29 @@ final class Dispatcher {
     private static final long LS_OFFSET = off(LSEEK_IN, "offset"), LS_WHENCE = off(LSEEK_IN, "whence");
 
     private final FileSystem fs;
-    private final LiveStats stats;
     private final KernelOptions options;
     private final DaxIoctl ioctls;
     private final OpenFiles files = new OpenFiles();
+    private final Lookups lookups = new Lookups();
+    private final XattrRequests xattrs;
     private final DirHandles dirs;
 
     Dispatcher(FileSystem fs, LiveStats stats, KernelOptions options) {
         this.fs = fs;
-        this.stats = stats;
         this.options = options;
         this.ioctls = new DaxIoctl(fs);
-        this.dirs = new DirHandles(fs, options.timeoutNanos());
+        this.xattrs = new XattrRequests(fs, stats);
+        this.dirs = new DirHandles(fs, lookups, options.timeoutNanos());
+        fs.reserveInodes(lookups::held);
     }
 
     /** Handles one parsed request; never throws. */
-    void dispatch(Request in, Reply out) {
+    @Override
+    public void dispatch(Request in, Reply out) {
         try {
-            long n = handle(in, out.payload());
-            if (n >= 0) {
-                out.ok(in.unique, n);
+            long n = handle(in, out);
+            if (n >= 0 && !out.ok(in.unique, n) && Lookups.handsOutEntries(in.opcode)) {
+                notSent(in.opcode, out.payload(), n);
             }
         } catch (Throwable t) {
             out.error(in.unique, Guard.errno(opName(in.opcode), in.nodeid, t));
@@ -76,17 +79,39 @@ final class Dispatcher {
         return "opcode " + opcode;
     }
 
-    /** Number of files open through this mount. */
-    int openFiles() {
+    /** The kernel did not take a reply that handed out entries: undo its counts (and CREATE's open). */
+    private void notSent(int opcode, MemorySegment p, long n) {
+        lookups.notSent(opcode, p, n);
+        if (opcode == CREATE) {
+            files.close(p.get(U64, Wire.ENTRY_SIZE));
+        }
+    }
+
+    /** The kernel's lookup counts. */
+    Lookups lookups() {
+        return lookups;
+    }
+
+    @Override
+    public int openFiles() {
         return files.size();
     }
 
     /** Handles one request; returns the payload size of a success, or -1 when no reply is due. */
-    private long handle(Request in, MemorySegment p) {
+    private long handle(Request in, Reply out) {
+        MemorySegment p = out.payload();
         long ino = in.nodeid;
         return switch (in.opcode) {
             case LOOKUP -> entry(p, fs.lookup(ino, in.name(0)));
-            case FORGET, BATCH_FORGET, INTERRUPT -> -1;
+            case FORGET -> {
+                lookups.forget(in);
+                yield -1;
+            }
+            case BATCH_FORGET -> {
+                lookups.batchForget(in);
+                yield -1;
+            }
+            case INTERRUPT -> -1;
             case GETATTR -> attrOut(p, ino);
             case SETATTR -> setattr(in, p);
             case READLINK -> bytes(p, fs.readlink(ino).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -113,7 +138,7 @@ final class Dispatcher {
             }
             case OPEN -> open(p, 0, fs.open(ino, in.u32(0)));
             case CREATE -> create(in, p);
-            case READ -> files.get(in.u64(RW_FH)).read(in.u64(RW_OFFSET), p, (int) Math.min(in.u32(RW_SIZE) & 0xffffffffL, p.byteSize()));
+            case READ -> read(in, out);
             case WRITE -> write(in, p);
             case STATFS -> statfs(p);
             case RELEASE -> {
@@ -135,17 +160,10 @@ final class Dispatcher {
                 }
                 yield 0;
             }
-            case SETXATTR -> setxattr(in);
-            case GETXATTR -> xattrReply(p, in.u32(0), getxattr(ino, in.name(GETXATTR_IN.byteSize())));
-            case LISTXATTR -> xattrReply(p, in.u32(0), listxattr(ino));
-            case REMOVEXATTR -> {
-                String name = in.name(0);
-                if (stats.handles(ino == ROOT_ID, name)) {
-                    throw new FsException(Errno.EPERM, name + " is read-only");
-                }
-                fs.xattrs().remove(ino, name);
-                yield 0;
-            }
+            case SETXATTR -> xattrs.set(in);
+            case GETXATTR -> xattrs.get(in, p);
+            case LISTXATTR -> xattrs.list(in, p);
+            case REMOVEXATTR -> xattrs.remove(in);
             case OPENDIR -> dirs.open(ino, p);
             case READDIR -> dirs.read(in.u64(RW_FH), in.u64(RW_OFFSET), in.u32(RW_SIZE), p, false);
             case READDIRPLUS -> dirs.read(in.u64(RW_FH), in.u64(RW_OFFSET), in.u32(RW_SIZE), p, true);
@@ -177,8 +195,15 @@ final class Dispatcher {
 
     // ---- entries and attributes -------------------------------------------------------------------
 
+    /** A {@code fuse_entry_out} for {@code ino}, counted as a lookup (uncounted again if it fails). */
     private long entry(MemorySegment p, long ino) {
-        Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
+        lookups.add(ino);
+        try {
+            Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
+        } catch (RuntimeException e) {
+            lookups.forget(ino, 1);
+            throw e;
+        }
         return Wire.ENTRY_SIZE;
     }
 
@@ -263,8 +288,28 @@ final class Dispatcher {
     private long create(Request in, MemorySegment p) {
         int flags = in.u32(0);
         long ino = fs.create(in.nodeid, in.name(CREATE_IN.byteSize()), in.u32(4), in.uid, in.gid);
-        Wire.entry(p, 0, fs.getattr(ino), options.timeoutNanos());
-        return open(p, Wire.ENTRY_SIZE, fs.open(ino, flags));
+        long at = entry(p, ino);
+        try {
+            return open(p, at, fs.open(ino, flags));
+        } catch (RuntimeException e) {
+            lookups.forget(ino, 1);
+            throw e;
+        }
+    }
+
+    /**
+     * READ: mapped blocks go out straight from the page or the mapping (one writev, sent here:
+     * -1, no reply due); a range with a hole is copied into the reply buffer.
+     */
+    private long read(Request in, Reply out) {
+        FileHandle h = files.get(in.u64(RW_FH));
+        long pos = in.u64(RW_OFFSET);
+        int size = (int) Math.min(in.u32(RW_SIZE) & 0xffffffffL, out.payload().byteSize());
+        int n = h.read(pos, size, out.sliceReply(in.unique));
+        if (n > 0) {
+            return -1;
+        }
+        return n == 0 ? 0 : h.read(pos, out.payload(), size);
     }
 
     private long write(Request in, MemorySegment p) {
@@ -307,45 +352,7 @@ final class Dispatcher {
         return KSTATFS.byteSize();
     }
 
-    // ---- extended attributes and ioctl ------------------------------------------------------------
-
-    private long setxattr(Request in) {
-        int size = in.u32(0);
-        int flags = in.u32(4);
-        long nameAt = SETXATTR_IN.byteSize();
-        String name = in.name(nameAt);
-        if (stats.handles(in.nodeid == ROOT_ID, name)) {
-            throw new FsException(Errno.EPERM, name + " is read-only");
-        }
-        byte[] value = in.bytes(in.after(nameAt), size).toArray(ValueLayout.JAVA_BYTE);
-        fs.xattrs().set(in.nodeid, name, value, flags);
-        return 0;
-    }
-
-    private byte[] getxattr(long ino, String name) {
-        return stats.handles(ino == ROOT_ID, name) ? stats.value(name) : fs.xattrs().get(ino, name);
-    }
-
-    private byte[] listxattr(long ino) {
-        StringBuilder sb = new StringBuilder();
-        for (String n : fs.xattrs().list(ino)) {
-            sb.append(n).append('\0');
-        }
-        return sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    /** Size 0 asks for the length ({@code fuse_getxattr_out}); else the value, or ERANGE. */
-    private static long xattrReply(MemorySegment p, int size, byte[] v) {
-        if (size == 0) {
-            p.set(U32, 0, v.length);
-            p.set(U32, 4, 0);
-            return GETXATTR_OUT.byteSize();
-        }
-        if (size < v.length) {
-            throw new FsException(Errno.ERANGE, "buffer of " + size + " bytes too small for " + v.length);
-        }
-        return bytes(p, v);
-    }
+    // ---- ioctl ------------------------------------------------------------------------------------
 
     private long ioctl(Request in, MemorySegment p) {
         if ((in.u32(IO_FLAGS) & IOCTL_UNRESTRICTED) != 0) {

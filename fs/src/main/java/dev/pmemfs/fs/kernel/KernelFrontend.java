@@ -21,11 +21,20 @@ public final class KernelFrontend {
             "entry_timeout", "negative_timeout", "kernel_cache", "auto_cache", "direct_io", "max_read", "max_readahead");
 
     private final KernelOptions options;
-    private final Dispatcher dispatcher;
+    private final RequestHandler handler;
 
     public KernelFrontend(FileSystem fs, LiveStats stats, KernelOptions options) {
+        this(options, new Dispatcher(fs, stats, options));
+    }
+
+    private KernelFrontend(KernelOptions options, RequestHandler handler) {
         this.options = options;
-        this.dispatcher = new Dispatcher(fs, stats, options);
+        this.handler = handler;
+    }
+
+    /** A frontend that serves {@link NoopHandler}'s no-op filesystem, not pmemfs: the bench's measure of this frontend alone. */
+    public static KernelFrontend noop(KernelOptions options) {
+        return new KernelFrontend(options, new NoopHandler(options.timeoutNanos()));
     }
 
     /** What fusermount3 and the kernel take (fusermount.c's tables): mount flags and FUSE's own. */
@@ -65,7 +74,7 @@ public final class KernelFrontend {
     public void serve(Path mountpoint, String fsname, List<String> userOptions, Runnable onMounted) throws InterruptedException {
         String fuseOptions = mountOptions(fsname, userOptions);
         try (KernelMount mount = KernelMount.mount(mountpoint, fuseOptions)) {
-            Session session = new Session(mount.fd(), dispatcher, options);
+            Session session = new Session(mount.fd(), handler, options);
             session.init();
             onMounted.run();
             session.run();
@@ -74,6 +83,6 @@ public final class KernelFrontend {
 
     /** Number of files open through this mount. */
     public int openFiles() {
-        return dispatcher.openFiles();
+        return handler.openFiles();
     }
 }

@@ -32,12 +32,12 @@ final class Session {
     private static final int EPROTO = 71;
 
     private final int fd;
-    private final Dispatcher dispatcher;
+    private final RequestHandler handler;
     private final KernelOptions options;
 
-    Session(int fd, Dispatcher dispatcher, KernelOptions options) {
+    Session(int fd, RequestHandler handler, KernelOptions options) {
         this.fd = fd;
-        this.dispatcher = dispatcher;
+        this.handler = handler;
         this.options = options;
     }
 
@@ -166,7 +166,7 @@ final class Session {
                     }
                     continue;
                 }
-                dispatcher.dispatch(in, out);
+                handler.dispatch(in, out);
             }
         } catch (Throwable t) {
             LOG.error("worker {} failed", id, t);

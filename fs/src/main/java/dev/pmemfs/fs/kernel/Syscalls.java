@@ -40,6 +40,7 @@ final class Syscalls {
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT), -1);
     private static final MethodHandle READ = handle("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
+    private static final MethodHandle WRITEV = handle("writev", FunctionDescriptor.of(LONG, INT, ADDR, INT), -1);
     private static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(INT, INT, LONG, ADDR), 2);
     private static final MethodHandle SOCKETPAIR = handle("socketpair", FunctionDescriptor.of(INT, INT, INT, INT, ADDR), -1);
     private static final MethodHandle RECVMSG = handle("recvmsg", FunctionDescriptor.of(LONG, INT, ADDR, INT), -1);
@@ -106,6 +107,16 @@ final class Syscalls {
             return result((long) WRITE.invokeExact(st, fd, buf, n), st);
         } catch (Throwable t) {
             throw broken("write", t);
+        }
+    }
+
+    /** writev(2) of {@code count} {@code struct iovec} at {@code iov}. */
+    static long writev(int fd, MemorySegment iov, int count) {
+        MemorySegment st = STATE.get();
+        try {
+            return result((long) WRITEV.invokeExact(st, fd, iov, count), st);
+        } catch (Throwable t) {
+            throw broken("writev", t);
         }
     }
 
