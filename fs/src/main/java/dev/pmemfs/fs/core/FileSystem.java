@@ -60,8 +60,13 @@ public final class FileSystem implements AutoCloseable {
     final MountOptions options;
     private Superblock sb;
     private final Map<Long, Inode> inodes = new HashMap<>();
-    /** Data blocks of cached files allocated in the running transaction: written back before it commits. */
-    private final Set<Long> newData = new HashSet<>();
+    /**
+     * Data blocks of cached files allocated in the running transaction: written back before it
+     * commits. Guarded by {@link #lock}. Replaced, not cleared, once emptied: a HashSet keeps the
+     * table it grew to, and streaming an empty table of a million buckets on every fsync cost
+     * 0.4 ms per fsync after one large file had been written (20k -> 1.4k fsyncs/s).
+     */
+    private Set<Long> newData = new HashSet<>();
     private final ScheduledExecutorService committer;
     /** Saves the wear counters periodically; its own thread, so a long commit does not delay a save. */
     private final ScheduledExecutorService wearSaver;
@@ -315,7 +320,7 @@ public final class FileSystem implements AutoCloseable {
         journal.commit(() -> {
             if (!newData.isEmpty()) {
                 cached.sync(needOrdering(newData.stream().mapToLong(Long::longValue).toArray()));
-                newData.clear();
+                newData = new HashSet<>();
             }
         });
         alloc.afterCommit();
@@ -1060,7 +1065,7 @@ public final class FileSystem implements AutoCloseable {
         long[] early;
         lock.lock();
         try {
-            early = newData.stream().mapToLong(Long::longValue).toArray();
+            early = newData.isEmpty() ? new long[0] : newData.stream().mapToLong(Long::longValue).toArray();
         } finally {
             lock.unlock();
         }
@@ -1071,6 +1076,9 @@ public final class FileSystem implements AutoCloseable {
         try {
             for (long b : early) {
                 newData.remove(b); // durable once: any later version is this file's own data
+            }
+            if (early.length > 0 && newData.isEmpty()) {
+                newData = new HashSet<>();
             }
             if (!closed) {
                 commit();
