@@ -469,6 +469,42 @@ public final class CachedPages implements Pages {
         });
     }
 
+    /**
+     * Forgets the clean RAM copies of {@code pages} (0 entries skipped), each under its key lock;
+     * false at the first dirty one (the pages checked before it are forgotten: harmless, they
+     * were clean).
+     */
+    @Override
+    public boolean forgetClean(long[] pages) {
+        boolean[] dirty = new boolean[1];
+        for (long page : pages) {
+            if (page == 0) {
+                continue;
+            }
+            checkPage(page);
+            held.compute(page, (k, p) -> {
+                if (p == null) {
+                    clean.asMap().computeIfPresent(k, (kk, c) -> {
+                        free(c);
+                        return null;
+                    });
+                    return null;
+                }
+                if (p.dirty) {
+                    dirty[0] = true;
+                    return p;
+                }
+                writtenPages.decrementAndGet();
+                free(p);
+                return null;
+            });
+            if (dirty[0]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public PageStats stats() {
         clean.cleanUp(); // run pending maintenance, so evictions and sizes are current

@@ -100,6 +100,18 @@ public interface Pages extends AutoCloseable {
     /** Forgets a page without writing it back (its block was freed). */
     void drop(long page);
 
+    /**
+     * Forgets the RAM copies of {@code pages} (entries of 0, holes, are skipped), which the caller
+     * is about to write straight to the media, past this instance (write-through); answers false,
+     * forgetting no dirty page, when one of them is dirty: its RAM bytes are newer than the media,
+     * so the caller must write through this instance instead. The caller keeps every other writer
+     * and reader of these pages out meanwhile. Without RAM copies (the direct path) there is
+     * nothing to forget.
+     */
+    default boolean forgetClean(long[] pages) {
+        return true;
+    }
+
     /** Counters since this instance was created. */
     PageStats stats();
 

@@ -146,7 +146,12 @@ public final class FileHandle implements AutoCloseable {
         return out;
     }
 
-    /** Writes {@code length} bytes from {@code src} at {@code pos} (or at the end with O_APPEND); returns {@code length}. */
+    /**
+     * Writes {@code length} bytes from {@code src} at {@code pos} (or at the end with O_APPEND);
+     * returns {@code length}. A cached file written one write per fsync ({@link SyncPattern})
+     * is written through: straight to the media with its persist, as on the direct path, after
+     * the RAM copies of its pages are forgotten (unless one is dirty: then through the cache).
+     */
     public int write(long pos, MemorySegment src, int length) {
         if (pos < 0) {
             throw new FsException(Errno.EINVAL, "negative offset");
@@ -157,6 +162,8 @@ public final class FileHandle implements AutoCloseable {
         }
         in.io.writeLock().lock();
         try {
+            Pages pages = in.pages;
+            boolean through = pages != fs.direct && in.syncs.wrote();
             long[] phys;
             boolean[] fresh;
             fs.lock.lock();
@@ -178,27 +185,34 @@ public final class FileHandle implements AutoCloseable {
                         need += BlockMap.worstCase(first + i);
                     }
                 }
+                if (through && !pages.forgetClean(phys)) {
+                    through = false;
+                }
+                if (through) {
+                    pages = fs.direct;
+                }
                 if (need > 0) {
                     // Allocating: allocation, data copy and the inode update form one step under
                     // the filesystem lock, so no commit can publish blocks without their inode,
-                    // or an inode whose blocks lie past its size.
+                    // or an inode whose blocks lie past its size. Blocks written through are
+                    // durable before any commit: they need no ordering.
                     fs.alloc.require(need);
                     fresh = new boolean[count];
-                    BlockMap.Listener listener = fs.dataListener(in);
+                    BlockMap.Listener listener = fs.dataListener(in, !through);
                     for (int i = 0; i < count; i++) {
                         if (phys[i] == 0) {
                             phys[i] = fs.map.map(in.rec, first + i, listener);
                             fresh[i] = true;
                         }
                     }
-                    copyIn(pos, src, length, phys, fresh);
+                    copyIn(pages, pos, src, length, phys, fresh);
                     updateAfterWrite(pos + length);
                     return length;
                 }
             } finally {
                 fs.lock.unlock();
             }
-            copyIn(pos, src, length, phys, null);
+            copyIn(pages, pos, src, length, phys, null);
             fs.lock.lock();
             try {
                 updateAfterWrite(pos + length);
@@ -220,8 +234,8 @@ public final class FileHandle implements AutoCloseable {
         fs.save(in);
     }
 
-    private void copyIn(long pos, MemorySegment src, int length, long[] phys, boolean[] fresh) {
-        Pages pages = in.pages;
+    /** Copies the data in through {@code pages}; pages of the RAM cache join the file's dirty set. */
+    private void copyIn(Pages pages, long pos, MemorySegment src, int length, long[] phys, boolean[] fresh) {
         pages.write(phys, fresh, (int) (pos % BLOCK), src, 0, length);
         if (pages != fs.direct) {
             for (long p : phys) {

@@ -271,10 +271,18 @@ public final class FileSystem implements AutoCloseable {
     };
 
     BlockMap.Listener dataListener(Inode in) {
+        return dataListener(in, in.pages != direct);
+    }
+
+    /**
+     * The listener of a file's block map changes; {@code ordered}: its new data blocks join the
+     * data=ordered set (false for the direct path and for writes through to the media).
+     */
+    BlockMap.Listener dataListener(Inode in, boolean ordered) {
         return new BlockMap.Listener() {
             @Override
             public void allocated(long block, boolean data) {
-                if (data && in.pages != direct) {
+                if (data && ordered) {
                     newData.add(block);
                 } else if (!data && in.metaBlocks >= 0) {
                     in.metaBlocks++;
@@ -1027,6 +1035,7 @@ public final class FileSystem implements AutoCloseable {
      * operations go on meanwhile; only the commit takes it. Called without the lock.
      */
     void fsync(Inode in) {
+        in.syncs.synced();
         if (!in.dirty.isEmpty()) {
             long[] pages = in.dirty.stream().mapToLong(Long::longValue).toArray();
             // Forget the pages before writing them back: a write that dirties one again after

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Locking: {@link #io} orders reads, writes and truncation of the file's data (taken before
  * the filesystem lock, never after); every other field is guarded by the filesystem's lock,
- * except {@link #dirty}, a concurrent set.
+ * except {@link #dirty}, a concurrent set, and {@link #syncs}, which locks itself.
  */
 final class Inode {
     final long ino;
@@ -21,6 +21,8 @@ final class Inode {
     final ReentrantReadWriteLock io = new ReentrantReadWriteLock();
     /** Cached pages written since the last fsync: what fsync must write back. */
     final Set<Long> dirty = ConcurrentHashMap.newKeySet();
+    /** Whether writes are fsync'd one by one, so a cached file's writes go through (its own lock). */
+    final SyncPattern syncs = new SyncPattern();
     int openCount;
     /** Indirect blocks of a regular file (-1: not counted yet); st_blocks leaves them out. */
     long metaBlocks = -1;

@@ -11,7 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Power fails at random points of random workloads on a {@link CrashingRegion}: all
@@ -34,8 +37,11 @@ import org.junit.jupiter.api.Test;
  *       test without recovery failures passes on this mutation.
  *   <li>{@code Journal.checkpoint} clearing the log before writing the images home: caught
  *       both by workload failures and by failures during the recovery unmount.
+ *   <li>Write-through ({@link SyncPattern}) of a new block without zeroing the rest of it: the
+ *       log test finds another file's bytes in the gap a write past the end leaves.
  * </ul>
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 final class CrashTest {
     private static final int CRASHES = 1000;
     private static int verifiedFiles;
@@ -51,8 +57,11 @@ final class CrashTest {
     private static long checkpoints;
     /** Stores and persists of the last workload that ran to the end: the range crash points are drawn from. */
     private static long lastWorkloadEvents = 2000;
+    /** The same for the log workload. */
+    private static long lastLogEvents = 2000;
 
     @Test
+    @Order(1) // first: its checks read the counters this class shares, which the log test also moves
     void powerFailure_atRandomPoints_keepsFsyncedFilesAndConsistency() {
         CrashingRegion region = CrashingRegion.create(16L << 20);
         int crashes = 0;
@@ -63,7 +72,7 @@ final class CrashTest {
                 long seed = master.nextLong();
                 DaxMode mode = runs % 3 == 2 ? DaxMode.ALWAYS : DaxMode.NEVER;
                 double keep = runs % 2 == 0 ? 0 : 0.5;
-                if (runOnce(region, seed, mode, keep, master)) {
+                if (runOnce(region, seed, mode, keep, master, CrashTest::workload)) {
                     crashes++;
                 }
                 runs++;
@@ -87,8 +96,44 @@ final class CrashTest {
                 checkpoints, mountFailures, closeFailures);
     }
 
-    /** Returns whether the power failed during the workload. */
-    private static boolean runOnce(CrashingRegion region, long seed, DaxMode mode, double keep, Random master) {
+    /**
+     * A log on a cached mount: appends and overwrites each fsync'd at once, so the file is written
+     * through to the media ({@link SyncPattern}), with bursts of two writes per fsync that take it
+     * back into the cache, reads that bring its pages into RAM between, and a scratch file whose
+     * freed blocks the log reuses (data=ordered must hold for written-through blocks too).
+     */
+    @Test
+    @Order(2)
+    void powerFailure_inAWrittenThroughLog_keepsFsyncedRecords() {
+        CrashingRegion region = CrashingRegion.create(16L << 20);
+        int crashes = 0;
+        try {
+            Random master = new Random(7);
+            for (int runs = 0; crashes < LOG_CRASHES; runs++) {
+                if (runOnce(region, master.nextLong(), DaxMode.NEVER, runs % 2 == 0 ? 0 : 0.5, master, LOG)) {
+                    crashes++;
+                }
+            }
+        } finally {
+            region.close();
+        }
+        assertTrue(logsChecked > LOG_CRASHES / 2, "logs checked against their last fsync: " + logsChecked);
+        assertTrue(writtenThrough > LOG_CRASHES / 4, "runs whose log was written through by its 11th record: " + writtenThrough);
+        System.out.printf("crash test of a written-through log: %d power failures, %d logs checked against their last"
+                + " fsync, %d runs written through%n", crashes, logsChecked, writtenThrough);
+    }
+
+    private static final int LOG_CRASHES = 300;
+    private static final Workload LOG = CrashTest::logWorkload;
+    /** Runs of the log workload whose log was written through (checked at its 11th record). */
+    private static int writtenThrough;
+    /** The log's content at its last fsync, and the writes since (in flight when the power fails). */
+    private static byte[] logSynced;
+    private static List<Write> logPending;
+    private static int logsChecked;
+
+    /** Runs a workload on a fresh filesystem, fails the power, checks; returns whether the power failed during it. */
+    private static boolean runOnce(CrashingRegion region, long seed, DaxMode mode, double keep, Random master, Workload workload) {
         region.disarm();
         // A journal of 8 blocks (448 log lines) fills every few dozen commits, so crashes also strike checkpoints.
         Format.mkfs(region, Geometry.of(region.dataSize(), 4096, 8), false, p -> { });
@@ -97,14 +142,19 @@ final class CrashTest {
         FileSystem fs = FileSystem.mount(region, opts);
         Map<String, byte[]> durable = new HashMap<>();
         Map<Long, List<Write>> history = new HashMap<>();
-        long failAt = 1 + master.nextLong(Math.max(1, lastWorkloadEvents));
+        boolean log = workload == LOG;
+        long failAt = 1 + master.nextLong(Math.max(1, log ? lastLogEvents : lastWorkloadEvents));
         long before = region.events();
         region.armPowerFailure(failAt);
         boolean failed = false;
         try {
-            workload(fs, new Random(seed), durable, history);
+            workload.run(fs, new Random(seed), durable, history);
             fs.close();
-            lastWorkloadEvents = region.events() - before;
+            if (log) {
+                lastLogEvents = region.events() - before;
+            } else {
+                lastWorkloadEvents = region.events() - before;
+            }
         } catch (CrashingRegion.PowerFailure e) {
             failed = true;
         }
@@ -138,6 +188,9 @@ final class CrashTest {
                 verifiedFiles++;
             }
             checkOrdered(again, FileSystem.ROOT, "", history, durable, ctx);
+            if (log) {
+                checkLog(again, ctx);
+            }
         } finally {
             again.close();
         }
@@ -180,6 +233,84 @@ final class CrashTest {
             region.powerFail(rnd, keep);
         }
         return where.toString();
+    }
+
+    /**
+     * The log after a power failure: at least as long as at its last fsync, and each byte of that
+     * length holds what the fsync made durable, or a byte of a write in flight since.
+     */
+    private static void checkLog(FileSystem fs, String ctx) {
+        if (logSynced == null || logSynced.length == 0) {
+            return;
+        }
+        long ino = fs.resolve("/log");
+        long size = fs.getattr(ino).size();
+        assertTrue(size >= logSynced.length, ctx + ": log shorter (" + size + ") than at its last fsync (" + logSynced.length + ")");
+        byte[] data = FileSystemTest.read(fs, ino, 0, logSynced.length);
+        for (int i = 0; i < logSynced.length; i++) {
+            if (data[i] != logSynced[i] && !inFlight(i, data[i])) {
+                throw new AssertionError(ctx + ": log byte " + i + " differs from its last fsync and from every write since");
+            }
+        }
+        logsChecked++;
+    }
+
+    private static boolean inFlight(int pos, byte b) {
+        for (Write w : logPending) {
+            if (pos >= w.pos() && pos < w.pos() + w.data().length && w.data()[(int) (pos - w.pos())] == b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Operations on a mounted filesystem that record what is durable and every write. */
+    @FunctionalInterface
+    private interface Workload {
+        void run(FileSystem fs, Random rnd, Map<String, byte[]> durable, Map<Long, List<Write>> history);
+    }
+
+    /** The log workload of {@link #powerFailure_inAWrittenThroughLog_keepsFsyncedRecords}. */
+    private static void logWorkload(FileSystem fs, Random rnd, Map<String, byte[]> durable, Map<Long, List<Write>> history) {
+        logSynced = null;
+        logPending = new ArrayList<>();
+        long log = fs.create(FileSystem.ROOT, "log", 0644, 0, 0);
+        byte[] cur = new byte[0];
+        for (int op = 0; op < 40; op++) {
+            if (op % 10 == 5) { // a scratch file, written, synced and deleted: its blocks hold foreign data
+                long tmp = fs.create(FileSystem.ROOT, "tmp", 0644, 0, 0);
+                byte[] junk = FileSystemTest.bytes(20_000, rnd.nextLong());
+                history.computeIfAbsent(tmp, k -> new ArrayList<>()).add(new Write(0, junk));
+                FileSystemTest.write(fs, tmp, 0, junk);
+                fs.fsync(tmp);
+                fs.unlink(FileSystem.ROOT, "tmp");
+            }
+            int writes = rnd.nextInt(6) == 0 ? 2 : 1;
+            for (int w = 0; w < writes; w++) {
+                byte[] data = FileSystemTest.bytes(1 + rnd.nextInt(rnd.nextBoolean() ? 300 : 9000), rnd.nextLong());
+                int where = rnd.nextInt(8);
+                long pos = where < 2 && cur.length > 0 ? rnd.nextInt(cur.length) // an overwrite
+                        : where == 2 ? cur.length + rnd.nextInt(6000) // past the end: the gap must read as zeros
+                        : cur.length;
+                durable.remove("/log");
+                history.computeIfAbsent(log, k -> new ArrayList<>()).add(new Write(pos, data));
+                logPending.add(new Write(pos, data));
+                FileSystemTest.write(fs, log, pos, data);
+                byte[] next = java.util.Arrays.copyOf(cur, (int) Math.max(cur.length, pos + data.length));
+                System.arraycopy(data, 0, next, (int) pos, data.length);
+                cur = next;
+            }
+            if (rnd.nextInt(5) == 0) {
+                FileSystemTest.read(fs, log, 0, cur.length);
+            }
+            fs.fsync(log);
+            durable.put("/log", cur.clone());
+            logSynced = cur.clone();
+            logPending.clear();
+            if (op == 10 && fs.stats().direct().userBytes() > 0) {
+                writtenThrough++;
+            }
+        }
     }
 
     /** One pwrite of a workload, remembered for the data=ordered check. */

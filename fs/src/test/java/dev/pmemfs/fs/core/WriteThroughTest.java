@@ -1,0 +1,162 @@
+package dev.pmemfs.fs.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pmemfs.device.CrashingRegion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Write-through of cached files written one write per fsync ({@link SyncPattern}): which writes
+ * take it, that reads see its bytes whatever the cache held, and that fsync'd data survives a
+ * power failure. Mutations checked by hand: {@code SyncPattern.wrote} answering true always
+ * (hot overwrites go to the media: {@link #severalWritesPerFsync_stayInTheCache} fails);
+ * {@code CachedPages.forgetClean} forgetting nothing (a stale RAM page is read back:
+ * {@link #writeThrough_overCachedPages_readsTheNewBytes} fails); {@code forgetClean} ignoring
+ * dirty pages (the dirty tail page is later written back over the written-through bytes:
+ * {@link #dirtyPage_fallsBackToTheCache} fails).
+ */
+final class WriteThroughTest {
+    private static final int B = FileSystem.BLOCK;
+    private CrashingRegion region;
+    private FileSystem fs;
+
+    @BeforeEach
+    void setUp() {
+        region = CrashingRegion.create(32L << 20);
+        Format.mkfs(region, 4096, false, p -> { });
+        region.persist(0, region.dataSize());
+        fs = FileSystem.mount(region, MountOptions.defaults());
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (fs != null) {
+            fs.close();
+        }
+        region.close();
+    }
+
+    private static void write(FileHandle h, long pos, byte[] data) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(data.length);
+            MemorySegment.copy(data, 0, s, ValueLayout.JAVA_BYTE, 0, data.length);
+            assertEquals(data.length, h.write(pos, s, data.length));
+        }
+    }
+
+    private long throughBytes() {
+        return fs.stats().direct().userBytes();
+    }
+
+    private long cachedBytes() {
+        return fs.stats().cached().userBytes();
+    }
+
+    /** Power fails with nothing kept that was not persisted; the filesystem is mounted again. */
+    private void powerFail() {
+        fs.abandon();
+        region.powerFail();
+        fs = FileSystem.mount(region, MountOptions.defaults());
+    }
+
+    @Test
+    void writeFsyncPairs_goThroughAfterTheStreak_andSurviveAPowerFailure() {
+        long ino = fs.create(FileSystem.ROOT, "log", 0644, 0, 0);
+        byte[] all = new byte[0];
+        try (FileHandle h = fs.open(ino, 2)) {
+            for (int i = 0; i < 10; i++) {
+                byte[] rec = FileSystemTest.bytes(i % 2 == 0 ? 700 : 5000, i); // partial pages and page crossings
+                write(h, all.length, rec);
+                h.fsync();
+                byte[] next = Arrays.copyOf(all, all.length + rec.length);
+                System.arraycopy(rec, 0, next, all.length, rec.length);
+                all = next;
+            }
+        }
+        assertEquals(700 + 5000, cachedBytes(), "the first two writes, before the streak, are cached");
+        assertEquals(all.length - 5700, throughBytes(), "every write after the streak goes through");
+        assertArrayEquals(all, FileSystemTest.read(fs, ino, 0, all.length));
+        powerFail();
+        assertArrayEquals(all, FileSystemTest.read(fs, ino, 0, all.length));
+        assertEquals(java.util.List.of(), Fsck.check(region, false).problems());
+    }
+
+    @Test
+    void severalWritesPerFsync_stayInTheCache() {
+        long ino = fs.create(FileSystem.ROOT, "hot", 0644, 0, 0);
+        try (FileHandle h = fs.open(ino, 2)) {
+            for (int i = 0; i < 3; i++) {
+                write(h, 0, FileSystemTest.bytes(B, i));
+                h.fsync();
+            }
+            long through = throughBytes();
+            assertEquals(B, through, "the third write+fsync went through");
+            long mediaBefore = fs.stats().cached().mediaBytes();
+            byte[] last = null;
+            for (int i = 0; i < 16; i++) { // a hot overwrite: 16 writes of one page, one fsync
+                last = FileSystemTest.bytes(B, 100 + i);
+                write(h, 0, last);
+            }
+            h.fsync();
+            assertEquals(through + B, throughBytes(), "only the first write of the burst went through");
+            assertEquals(B, fs.stats().cached().mediaBytes() - mediaBefore, "15 cached writes cost one page write-back");
+            assertArrayEquals(last, FileSystemTest.read(fs, ino, 0, B));
+        }
+    }
+
+    @Test
+    void writeThrough_overCachedPages_readsTheNewBytes() {
+        long ino = fs.create(FileSystem.ROOT, "f", 0644, 0, 0);
+        byte[] data = FileSystemTest.bytes(8 * B, 1);
+        FileSystemTest.write(fs, ino, 0, data);
+        fs.fsync(ino);
+        for (int i = 0; i < 2; i++) { // twice: the pages move from the written set into Caffeine
+            assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
+        }
+        try (FileHandle h = fs.open(ino, 2)) {
+            for (int i = 0; i < 6; i++) {
+                byte[] rec = FileSystemTest.bytes(300 + 1000 * i, 10 + i);
+                int pos = 1500 + i * 4000;
+                write(h, pos, rec);
+                h.fsync();
+                System.arraycopy(rec, 0, data, pos, rec.length);
+                assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length), "after write " + i);
+            }
+        }
+        assertTrue(throughBytes() > 0, "writes went through");
+        powerFail();
+        assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
+    }
+
+    @Test
+    void dirtyPage_fallsBackToTheCache() {
+        long ino = fs.create(FileSystem.ROOT, "f", 0644, 0, 0);
+        byte[] data = FileSystemTest.bytes(3 * B, 2);
+        try (FileHandle h = fs.open(ino, 2)) {
+            for (int i = 0; i < 3; i++) {
+                write(h, (long) i * B, Arrays.copyOfRange(data, i * B, (i + 1) * B));
+                h.fsync();
+            }
+            long through = throughBytes();
+            // The truncate zeroes the tail of the last page through the cache: that page is dirty.
+            fs.truncate(ino, 2 * B + 100);
+            data = Arrays.copyOf(data, 2 * B + 100);
+            byte[] rec = FileSystemTest.bytes(50, 3);
+            write(h, 2 * B + 10, rec);
+            System.arraycopy(rec, 0, data, 2 * B + 10, rec.length);
+            assertEquals(through, throughBytes(), "a write to a dirty page is cached");
+            h.fsync();
+        }
+        assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
+        powerFail();
+        assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
+    }
+}
