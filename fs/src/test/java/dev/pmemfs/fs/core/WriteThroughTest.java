@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pmemfs.device.CrashingRegion;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,14 +41,6 @@ final class WriteThroughTest {
         region.close();
     }
 
-    private static void write(FileHandle h, long pos, byte[] data) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(data.length);
-            MemorySegment.copy(data, 0, s, ValueLayout.JAVA_BYTE, 0, data.length);
-            assertEquals(data.length, h.write(pos, s, data.length));
-        }
-    }
-
     private long throughBytes() {
         return fs.stats().direct().userBytes();
     }
@@ -71,15 +60,13 @@ final class WriteThroughTest {
     void writeFsyncPairs_goThroughAfterTheStreak_andSurviveAPowerFailure() {
         long ino = fs.create(FileSystem.ROOT, "log", 0644, 0, 0);
         byte[] all = new byte[0];
-        try (FileHandle h = fs.open(ino, 2)) {
-            for (int i = 0; i < 10; i++) {
-                byte[] rec = FileSystemTest.bytes(i % 2 == 0 ? 700 : 5000, i); // partial pages and page crossings
-                write(h, all.length, rec);
-                h.fsync();
-                byte[] next = Arrays.copyOf(all, all.length + rec.length);
-                System.arraycopy(rec, 0, next, all.length, rec.length);
-                all = next;
-            }
+        for (int i = 0; i < 10; i++) { // a handle per write: the pattern belongs to the file
+            byte[] rec = FileSystemTest.bytes(i % 2 == 0 ? 700 : 5000, i); // partial pages and page crossings
+            FileSystemTest.write(fs, ino, all.length, rec);
+            fs.fsync(ino);
+            byte[] next = Arrays.copyOf(all, all.length + rec.length);
+            System.arraycopy(rec, 0, next, all.length, rec.length);
+            all = next;
         }
         assertEquals(700 + 5000, cachedBytes(), "the first two writes, before the streak, are cached");
         assertEquals(all.length - 5700, throughBytes(), "every write after the streak goes through");
@@ -92,24 +79,22 @@ final class WriteThroughTest {
     @Test
     void severalWritesPerFsync_stayInTheCache() {
         long ino = fs.create(FileSystem.ROOT, "hot", 0644, 0, 0);
-        try (FileHandle h = fs.open(ino, 2)) {
-            for (int i = 0; i < 3; i++) {
-                write(h, 0, FileSystemTest.bytes(B, i));
-                h.fsync();
-            }
-            long through = throughBytes();
-            assertEquals(B, through, "the third write+fsync went through");
-            long mediaBefore = fs.stats().cached().mediaBytes();
-            byte[] last = null;
-            for (int i = 0; i < 16; i++) { // a hot overwrite: 16 writes of one page, one fsync
-                last = FileSystemTest.bytes(B, 100 + i);
-                write(h, 0, last);
-            }
-            h.fsync();
-            assertEquals(through + B, throughBytes(), "only the first write of the burst went through");
-            assertEquals(B, fs.stats().cached().mediaBytes() - mediaBefore, "15 cached writes cost one page write-back");
-            assertArrayEquals(last, FileSystemTest.read(fs, ino, 0, B));
+        for (int i = 0; i < 3; i++) {
+            FileSystemTest.write(fs, ino, 0, FileSystemTest.bytes(B, i));
+            fs.fsync(ino);
         }
+        long through = throughBytes();
+        assertEquals(B, through, "the third write+fsync went through");
+        long mediaBefore = fs.stats().cached().mediaBytes();
+        byte[] last = null;
+        for (int i = 0; i < 16; i++) { // a hot overwrite: 16 writes of one page, one fsync
+            last = FileSystemTest.bytes(B, 100 + i);
+            FileSystemTest.write(fs, ino, 0, last);
+        }
+        fs.fsync(ino);
+        assertEquals(through + B, throughBytes(), "only the first write of the burst went through");
+        assertEquals(B, fs.stats().cached().mediaBytes() - mediaBefore, "15 cached writes cost one page write-back");
+        assertArrayEquals(last, FileSystemTest.read(fs, ino, 0, B));
     }
 
     @Test
@@ -121,15 +106,13 @@ final class WriteThroughTest {
         for (int i = 0; i < 2; i++) { // twice: the pages move from the written set into Caffeine
             assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
         }
-        try (FileHandle h = fs.open(ino, 2)) {
-            for (int i = 0; i < 6; i++) {
-                byte[] rec = FileSystemTest.bytes(300 + 1000 * i, 10 + i);
-                int pos = 1500 + i * 4000;
-                write(h, pos, rec);
-                h.fsync();
-                System.arraycopy(rec, 0, data, pos, rec.length);
-                assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length), "after write " + i);
-            }
+        for (int i = 0; i < 6; i++) {
+            byte[] rec = FileSystemTest.bytes(300 + 1000 * i, 10 + i);
+            int pos = 1500 + i * 4000;
+            FileSystemTest.write(fs, ino, pos, rec);
+            fs.fsync(ino);
+            System.arraycopy(rec, 0, data, pos, rec.length);
+            assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length), "after write " + i);
         }
         assertTrue(throughBytes() > 0, "writes went through");
         powerFail();
@@ -140,21 +123,19 @@ final class WriteThroughTest {
     void dirtyPage_fallsBackToTheCache() {
         long ino = fs.create(FileSystem.ROOT, "f", 0644, 0, 0);
         byte[] data = FileSystemTest.bytes(3 * B, 2);
-        try (FileHandle h = fs.open(ino, 2)) {
-            for (int i = 0; i < 3; i++) {
-                write(h, (long) i * B, Arrays.copyOfRange(data, i * B, (i + 1) * B));
-                h.fsync();
-            }
-            long through = throughBytes();
-            // The truncate zeroes the tail of the last page through the cache: that page is dirty.
-            fs.truncate(ino, 2 * B + 100);
-            data = Arrays.copyOf(data, 2 * B + 100);
-            byte[] rec = FileSystemTest.bytes(50, 3);
-            write(h, 2 * B + 10, rec);
-            System.arraycopy(rec, 0, data, 2 * B + 10, rec.length);
-            assertEquals(through, throughBytes(), "a write to a dirty page is cached");
-            h.fsync();
+        for (int i = 0; i < 3; i++) {
+            FileSystemTest.write(fs, ino, (long) i * B, Arrays.copyOfRange(data, i * B, (i + 1) * B));
+            fs.fsync(ino);
         }
+        long through = throughBytes();
+        // The truncate zeroes the tail of the last page through the cache: that page is dirty.
+        fs.truncate(ino, 2 * B + 100);
+        data = Arrays.copyOf(data, 2 * B + 100);
+        byte[] rec = FileSystemTest.bytes(50, 3);
+        FileSystemTest.write(fs, ino, 2 * B + 10, rec);
+        System.arraycopy(rec, 0, data, 2 * B + 10, rec.length);
+        assertEquals(through, throughBytes(), "a write to a dirty page is cached");
+        fs.fsync(ino);
         assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
         powerFail();
         assertArrayEquals(data, FileSystemTest.read(fs, ino, 0, data.length));
