@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Cached against DAX on the 4 KiB append+fsync job (bench/jobs/06-fsync.fio), paired: both
+# modes mounted side by side on the kernel frontend, the job run alternately on each, so every
+# ratio compares two runs seconds apart on the same machine state (make bench runs the targets
+# minutes apart, and on a shared 2-core machine that spread is larger than the difference).
+# Usage: bench/fsync-pair.sh [PLACEMENT...]   same (fio and the daemon on CPU 0) and/or split
+#        (daemon on CPU 1); default both.
+# Env: PAIRS (6), PAIR_RUNTIME (2: seconds per run), PRE (1: first run the bench's data jobs on each mount,
+#      as make bench does, so the cache holds dirty data and the JIT has seen the data paths;
+#      0: fresh mounts), CACHE (2G), REGION_SIZE (4G), PMEMFS (bin/pmemfs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${PAIRS:=6}" "${PAIR_RUNTIME:=2}" "${PRE:=1}" "${CACHE:=2G}" "${REGION_SIZE:=4G}" "${PMEMFS:=bin/pmemfs}"
+WORK=$(mktemp -d /tmp/pmemfs-fsync-pair.XXXXXX)
+cleanup() {
+  for m in cached dax; do
+    mountpoint -q "$WORK/$m" && { "$PMEMFS" umount "$WORK/$m" >/dev/null 2>&1 || umount -l "$WORK/$m"; }
+    rm -f "/dev/shm/$(basename "$WORK").$m.region"
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+for m in cached dax; do
+  mkdir -p "$WORK/$m"
+  dax=never; [ $m = dax ] && dax=always
+  region=/dev/shm/$(basename "$WORK").$m.region
+  "$PMEMFS" mkfs --size "$REGION_SIZE" --force "$region" >/dev/null
+  setsid timeout 60 "$PMEMFS" mount --cache-size "$CACHE" --dax=$dax --background "$region" "$WORK/$m" >"$WORK/$m.log" 2>&1
+done
+export DIRECT=1 RAMP=1 RUNTIME=3 SIZE=512m NUMJOBS=2 WAL_SIZE=64m
+if [ "$PRE" = 1 ]; then
+  for m in cached dax; do
+    for j in 01-seqwrite 02-seqread 03-randread 04-randwrite 05-randrw; do
+      DIR=$WORK/$m fio --output-format=json "bench/jobs/$j.fio" >/dev/null
+    done
+  done
+fi
+export RAMP=0 NUMJOBS=1 RUNTIME=$PAIR_RUNTIME
+for pl in "${@:-same split}"; do
+  for p in $pl; do
+    cpu=0; [ "$p" = split ] && cpu=1
+    for m in cached dax; do
+      for pid in $(pgrep -f -- "$WORK/$m( |\$)"); do taskset -a -p -c $cpu "$pid" >/dev/null 2>&1 || true; done
+    done
+    for i in $(seq "$PAIRS"); do
+      for m in cached dax; do
+        DIR=$WORK/$m taskset -c 0 fio --output-format=json bench/jobs/06-fsync.fio >"$WORK/$p.$m.$i.json"
+        rm -f "$WORK/$m"/wal.*
+      done
+    done
+    python3 - "$WORK" "$p" "$PAIRS" <<'PY'
+import json, statistics, sys
+work, pl, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def iops(m, i): return json.load(open(f"{work}/{pl}.{m}.{i}.json"))["jobs"][0]["write"]["iops"]
+rows = [(iops("cached", i), iops("dax", i)) for i in range(1, n + 1)]
+ratios = [c / d for c, d in rows]
+print(f"{pl}: " + ", ".join(f"{c:.0f}/{d:.0f}" for c, d in rows) + " write+fsync/s (cached/DAX)")
+print(f"{pl}: cached/DAX median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")
+PY
+  done
+done
