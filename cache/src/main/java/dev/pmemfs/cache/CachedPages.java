@@ -6,11 +6,9 @@ import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,8 +74,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
-    private static final int LINE = Region.LINE_SIZE;
-    private static final int LINES = PAGE_SIZE / LINE;
     /** Pages written back per hold of {@code flushLock} by age and watermark write-back: 16 MiB. */
     private static final int BATCH_PAGES = 4096;
 
@@ -93,21 +89,7 @@ public final class CachedPages implements Pages {
      * eviction).
      */
     private final ConcurrentMap<Long, Page> held = new ConcurrentHashMap<>();
-    /**
-     * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
-     * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
-     */
-    private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
-
-    /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
-    private record DirtyMark(long page, int count, long since) {
-    }
     private final AtomicLong dirtyPages = new AtomicLong();
-    /**
-     * Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again
-     * is stale. Guarded by {@code flushLock} (only write-back adds and removes marks).
-     */
-    private final ArrayDeque<Page> written = new ArrayDeque<>();
     private final AtomicLong writtenPages = new AtomicLong();
     /** Pages in the whole cache. */
     private final long cachePages;
@@ -117,15 +99,14 @@ public final class CachedPages implements Pages {
     private volatile long cleanMaximum;
     private final Writeback writeback;
     private final PageSlab slab;
+    /** Stores batches of dirty pages; keeps the dirty order and the written pages' order. */
+    private final PageWriter writer;
     private volatile boolean closed;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder evictions = new LongAdder();
-    private final LongAdder writebacks = new LongAdder();
     private final LongAdder userBytes = new LongAdder();
-    private final LongAdder mediaBytes = new LongAdder();
-    private final LongAdder linesSkipped = new LongAdder();
     private final LongAdder throttles = new LongAdder();
 
     /** A cache over {@code region} with the default settings. */
@@ -150,6 +131,7 @@ public final class CachedPages implements Pages {
                 })
                 .build();
         this.eviction = clean.policy().eviction().orElseThrow();
+        this.writer = new PageWriter(region, config, slab, held, dirtyPages, writtenPages, evictions, this::free);
         this.writeback = new Writeback(this, config.writebackDelay());
         writeback.start();
     }
@@ -220,6 +202,7 @@ public final class CachedPages implements Pages {
                 return p;
             }
             writtenPages.decrementAndGet();
+            p.writtenSeq = 0;
             clean.put(k, p);
             return null;
         });
@@ -290,6 +273,7 @@ public final class CachedPages implements Pages {
 
     /** Gives a page's memory back; readers still holding the page see it dead and look again. */
     private void free(Page p) {
+        p.writtenSeq = 0;
         int slot = p.kill();
         if (slot >= 0) {
             slab.release(slot);
@@ -358,7 +342,7 @@ public final class CachedPages implements Pages {
             boolean runGoesOn = dirtied && i + 1 < n && pages[i + 1] == pages[i] + 1;
             if (runStart >= 0 && (!dirtied || !runGoesOn)) {
                 int end = dirtied ? i + 1 : i;
-                order.add(new DirtyMark(pages[runStart], end - runStart, now));
+                writer.mark(pages[runStart], end - runStart, now);
                 runStart = -1;
             }
         }
@@ -377,6 +361,7 @@ public final class CachedPages implements Pages {
         held.compute(page, (k, p) -> {
             if (p != null && !p.dirty) { // a written page: dirty again
                 writtenPages.decrementAndGet();
+                p.writtenSeq = 0;
                 hits.increment();
                 p.compare = !whole && !fresh;
                 p.dirty = true;
@@ -442,17 +427,17 @@ public final class CachedPages implements Pages {
 
     /** The numbers of the pages dirty now. */
     private long[] dirtyPageNumbers() {
-        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)];
-        int n = 0;
-        for (var e : held.entrySet()) {
-            if (e.getValue().dirty) {
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
+        long[][] out = {new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)]};
+        int[] n = {0};
+        held.forEach((page, p) -> {
+            if (p.dirty) {
+                if (n[0] == out[0].length) {
+                    out[0] = Arrays.copyOf(out[0], (int) Math.min(Integer.MAX_VALUE - 8, out[0].length * 2L));
                 }
-                out[n++] = e.getKey();
+                out[0][n[0]++] = page;
             }
-        }
-        return Arrays.copyOf(out, n);
+        });
+        return Arrays.copyOf(out[0], n[0]);
     }
 
     @Override
@@ -473,8 +458,9 @@ public final class CachedPages implements Pages {
     public PageStats stats() {
         clean.cleanUp(); // run pending maintenance, so evictions and sizes are current
         long d = dirtyPages.get();
-        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), d,
-                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
+        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writer.writebacks.sum(), d,
+                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), writer.mediaBytes.sum(),
+                writer.linesSkipped.sum());
     }
 
     /** Times a writer found dirty bytes above the high watermark and was slowed by write-back. */
@@ -524,7 +510,7 @@ public final class CachedPages implements Pages {
         while (true) {
             flushLock.lock();
             try {
-                long[] old = takeOldest(BATCH_PAGES, cutoff);
+                long[] old = writer.takeOldest(BATCH_PAGES, cutoff);
                 if (old.length == 0) {
                     break;
                 }
@@ -557,7 +543,7 @@ public final class CachedPages implements Pages {
                 if (excess <= 0) {
                     break;
                 }
-                long[] oldest = takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
+                long[] oldest = writer.takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
                 if (oldest.length == 0 || writeBatch(oldest) == 0) {
                     break;
                 }
@@ -570,107 +556,16 @@ public final class CachedPages implements Pages {
     }
 
     /**
-     * Takes up to {@code count} dirty pages from the head of {@link #order}, oldest first, as
-     * long as they became dirty no later than {@code cutoff}. Marks of pages that were written
-     * back or dirtied again since are dropped on the way. Caller holds {@code flushLock}.
-     */
-    private long[] takeOldest(int count, long cutoff) {
-        long[] out = new long[Math.min(count, Math.max(16, (int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get())))];
-        int n = 0;
-        DirtyMark m;
-        while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
-            order.poll();
-            for (int i = 0; i < m.count(); i++) {
-                long page = m.page() + i;
-                Page p = held.get(page);
-                if (p != null && p.dirty && p.dirtySince == m.since()) {
-                    if (n == out.length) {
-                        out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
-                    }
-                    out[n++] = page;
-                }
-            }
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    /**
-     * Writes back the dirty pages among {@code pages}, in ascending order: stores each and marks
-     * it written in one step under its key lock, then persists each run of adjacent pages with one
-     * call. Marking before the persist is safe because the caller holds {@code flushLock} until
-     * the persist is done, and every caller that relies on a page being clean (a sync) takes
-     * {@code flushLock} first; if the persist fails, the pages are made dirty again. Returns the
-     * number of pages written back.
+     * Writes back the dirty pages among {@code pages} ({@link PageWriter#writeBatch}) and bounds
+     * the written pages. Returns the number of pages written back. Caller holds {@code flushLock}.
      */
     private int writeBatch(long[] pages) {
-        Arrays.sort(pages);
-        long[] stored = new long[pages.length];
-        Page[] copies = new Page[pages.length];
-        int n = 0;
-        for (int i = 0; i < pages.length; i++) {
-            if (i > 0 && pages[i] == pages[i - 1]) {
-                continue; // duplicate
-            }
-            Page p = writeBack(pages[i]);
-            if (p != null) {
-                stored[n] = pages[i];
-                copies[n++] = p;
-            }
-        }
-        try {
-            for (int i = 0; i < n; ) {
-                int end = DirectPages.runEnd(stored, i, n);
-                region.persist(stored[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
-                i = end;
-            }
-        } catch (RuntimeException | Error e) {
-            for (int i = 0; i < n; i++) {
-                redirty(stored[i], copies[i]);
-            }
-            throw e;
-        }
-        writebacks.add(n);
+        int n = writer.writeBatch(pages);
         if (writtenPages.get() > writtenLimit()) {
-            trimWritten(writtenLimit() + cachePages / 8); // bound them now; the write-back thread trims the rest
+            writer.trimWritten(writtenLimit() + cachePages / 8); // bound them now; the write-back thread trims the rest
             writeback.wake();
         }
         return n;
-    }
-
-    /**
-     * Stores a dirty page to the media and marks it written, under its key's lock; returns it, or
-     * null when it was not dirty. Caller holds {@code flushLock}.
-     */
-    private Page writeBack(long page) {
-        Page[] out = new Page[1];
-        held.computeIfPresent(page, (k, p) -> {
-            if (p.dirty) {
-                storeToMedia(k, p);
-                p.dirty = false;
-                p.referenced = false;
-                p.key = k;
-                dirtyPages.decrementAndGet();
-                writtenPages.incrementAndGet();
-                written.add(p);
-                out[0] = p;
-            }
-            return p;
-        });
-        return out[0];
-    }
-
-    /** After a failed persist: the page is dirty again, unless it left or was dirtied since. */
-    private void redirty(long page, Page stored) {
-        held.computeIfPresent(page, (k, p) -> {
-            if (p == stored && !p.dirty) {
-                p.dirty = true;
-                p.dirtySince = System.nanoTime();
-                writtenPages.decrementAndGet();
-                dirtyPages.incrementAndGet();
-                order.add(new DirtyMark(k, 1, p.dirtySince));
-            }
-            return p;
-        });
     }
 
     /**
@@ -687,71 +582,12 @@ public final class CachedPages implements Pages {
         if (writtenPages.get() > writtenLimit()) {
             flushLock.lock();
             try {
-                trimWritten(writtenLimit());
+                writer.trimWritten(writtenLimit());
             } finally {
                 flushLock.unlock();
             }
             resize();
         }
-    }
-
-    /**
-     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, or an eighth of
-     * the cache more when a writer's batch trims them, leaving the rest to the write-back
-     * thread): a
-     * stream written once and never read again leaves RAM in the order it was written back.
-     * Caller holds {@code flushLock}.
-     */
-    private void trimWritten(long limit) {
-        if (written.size() > 2 * writtenPages.get() + 4096) {
-            // marks of pages dirtied, promoted or dropped since: drop them so the queue stays bounded
-            written.removeIf(p -> held.get(p.key) != p || p.dirty);
-        }
-        Page p;
-        while (writtenPages.get() > limit && (p = written.poll()) != null) {
-            Page victim = p;
-            held.computeIfPresent(victim.key, (k, cur) -> {
-                if (cur != victim || cur.dirty) {
-                    return cur; // stale mark: the page was dirtied, promoted or dropped since
-                }
-                writtenPages.decrementAndGet();
-                evictions.increment();
-                free(cur);
-                return null;
-            });
-        }
-    }
-
-    /**
-     * Copies a page to the media; with data-comparison write, only the run from the first to the
-     * last 64-byte line that differs from the media. Called under the page's key lock.
-     */
-    private void storeToMedia(long page, Page p) {
-        long base = page * PAGE_SIZE;
-        MemorySegment ram = p.bytes();
-        if (!config.compareLines() || !p.compare) {
-            region.write(base, ram, 0, PAGE_SIZE);
-            mediaBytes.add(PAGE_SIZE);
-            p.compare = true;
-            return;
-        }
-        MemorySegment media = region.view(base, PAGE_SIZE);
-        long diff = MemorySegment.mismatch(ram, 0, PAGE_SIZE, media, 0, PAGE_SIZE);
-        if (diff < 0) {
-            linesSkipped.add(LINES);
-            return;
-        }
-        int first = (int) (diff / LINE);
-        int last = LINES - 1;
-        while (last > first && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
-                media, (long) last * LINE, (long) (last + 1) * LINE) < 0) {
-            last--;
-        }
-        long length = (long) (last - first + 1) * LINE;
-        linesSkipped.add(LINES - (last - first + 1));
-        region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
-        mediaBytes.add(length);
-        p.compare = true; // the media now holds these bytes: later partial writes can be compared
     }
 
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */
