@@ -48,18 +48,68 @@ final class PageSlab implements AutoCloseable {
             }
             addChunk();
         }
+        int slot = nextFree(cursor);
+        free[slot >>> 6] &= ~(1L << slot);
+        freeCount--;
+        cursor = slot + 1 == chunkCount * CHUNK_SLOTS ? 0 : slot + 1;
+        return slot;
+    }
+
+    /**
+     * The first of {@code count} adjacent free slots in one chunk, taken, or -1 when there are
+     * none near the cursor (the caller then takes slots one by one). Looks at a few places from
+     * the cursor on, so its cost stays bounded when the slab is fragmented.
+     */
+    synchronized int takeRun(int count) {
+        if (count > CHUNK_SLOTS) {
+            return -1;
+        }
+        if (freeCount < count) {
+            if (chunkCount == chunks.length) {
+                return -1;
+            }
+            addChunk();
+        }
+        int at = cursor;
+        for (int attempt = 0; attempt < 4; attempt++) {
+            at = nextFree(at);
+            int end = at + count;
+            int chunkEnd = (at / CHUNK_SLOTS + 1) * CHUNK_SLOTS;
+            if (end > chunkEnd) {
+                at = chunkEnd == chunkCount * CHUNK_SLOTS ? 0 : chunkEnd;
+                continue;
+            }
+            int s = at;
+            while (s < end && isFree(s)) {
+                s++;
+            }
+            if (s == end) {
+                for (int i = at; i < end; i++) {
+                    free[i >>> 6] &= ~(1L << i);
+                }
+                freeCount -= count;
+                cursor = end == chunkCount * CHUNK_SLOTS ? 0 : end;
+                return at;
+            }
+            at = s; // taken: look on from there
+        }
+        return -1;
+    }
+
+    private boolean isFree(int slot) {
+        return (free[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    /** The first free slot at or after {@code from}, wrapping around; there must be one. */
+    private int nextFree(int from) {
         int words = chunkCount * CHUNK_SLOTS / 64;
-        int w = cursor >>> 6;
-        long bits = free[w] & (-1L << (cursor & 63));
+        int w = from >>> 6;
+        long bits = free[w] & (-1L << (from & 63));
         while (bits == 0) {
             w = w + 1 == words ? 0 : w + 1;
             bits = free[w];
         }
-        int slot = (w << 6) + Long.numberOfTrailingZeros(bits);
-        free[w] &= ~(1L << slot);
-        freeCount--;
-        cursor = slot + 1 == chunkCount * CHUNK_SLOTS ? 0 : slot + 1;
-        return slot;
+        return (w << 6) + Long.numberOfTrailingZeros(bits);
     }
 
     /** Allocates a chunk and points the cursor at it: a stream gets its slots in order. */

@@ -58,6 +58,8 @@ final class PageWriter {
     final LongAdder writebacks = new LongAdder();
     final LongAdder mediaBytes = new LongAdder();
     final LongAdder linesSkipped = new LongAdder();
+    /** Copies to the media (one per run of pages copied together, or per page). */
+    final LongAdder copies = new LongAdder();
 
     /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
     private record DirtyMark(long page, int count, long since) {
@@ -193,6 +195,7 @@ final class PageWriter {
             if (count == 0) {
                 return;
             }
+            copies.increment();
             if (count == 1) {
                 storeToMedia(at[runStart], got[runStart]);
             } else {

@@ -72,6 +72,9 @@ public final class PagesPaired {
             region.fill(0, region.dataSize(), (byte) 0); // touch every page of the tmpfs file
             PagesPaired b = new PagesPaired(region, arena);
             b.run(rounds, only);
+            var s = b.cached.stats();
+            System.out.printf("write-back: %d pages in %d copies (%.1f pages per copy)%n",
+                    s.writebacks(), b.cached.mediaCopies(), (double) s.writebacks() / Math.max(1, b.cached.mediaCopies()));
             b.cached.close();
             region.close();
         } finally {
