@@ -19,9 +19,10 @@ import java.util.function.Consumer;
  * (as multi-page readers lock them, so neither can deadlock behind writers queued on the
  * locks), and its write count ({@link Page#version}) noted; pages adjacent both on the media and
  * in the slab go to the media with one copy per run, others one by one (with data-comparison
- * write where it can save bytes); the read locks are released after each run. (2) Mark: under
- * its key lock each page whose write count is still the noted one becomes written (clean); a
- * page written to after its copy stays dirty, for the next write-back. (3) Persist: one call per
+ * write where it can save bytes); the read locks are released after each run. (2) Mark, right
+ * after each run (its pages are still in the CPU's caches): under its key lock each page whose
+ * write count is still the noted one becomes written (clean); a page written to after its copy
+ * stays dirty, for the next write-back. (3) Persist, once all runs are done: one call per
  * run of adjacent media pages. The caller holds {@code flushLock} through all three, so a sync
  * that finds a page clean under that lock finds it durable.
  *
@@ -109,14 +110,13 @@ final class PageWriter {
 
     /**
      * Writes back the dirty pages among {@code pages} (sorted here) in the three steps above and
-     * returns how many became written. If the persist fails, they are made dirty again.
+     * returns how many became written. If a store or the persist fails, they are made dirty again.
      */
     int writeBatch(long[] pages) {
         Arrays.sort(pages);
         Batch b = new Batch(pages.length);
-        b.copy(pages);
-        int marked = b.markWritten();
         try {
+            b.copy(pages);
             for (int i = 0; i < b.n; ) {
                 int end = DirectPages.runEnd(b.at, i, b.n);
                 region.persist(b.at[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
@@ -128,8 +128,8 @@ final class PageWriter {
             }
             throw e;
         }
-        writebacks.add(marked);
-        return marked;
+        writebacks.add(b.marked);
+        return b.marked;
     }
 
     /** The pages of one batch, in ascending order, with their write counts at the copy. */
@@ -142,7 +142,7 @@ final class PageWriter {
         /** The pages [runStart, n) are read-locked and not yet stored. */
         private int runStart;
         private int k;
-        private int marked;
+        int marked;
 
         Batch(int capacity) {
             at = new long[capacity];
@@ -207,15 +207,13 @@ final class PageWriter {
             for (int i = runStart; i < n; i++) {
                 got[i].unlockRead(stamps[i]);
             }
-            runStart = n;
-        }
-
-        /** Marks each copied page written, under its key lock; returns how many were. */
-        int markWritten() {
-            for (k = 0; k < n; k++) {
+            int before = marked;
+            for (k = runStart; k < n; k++) { // while the pages are still in the CPU's caches
                 held.computeIfPresent(at[k], this);
             }
-            return marked;
+            dirtyPages.addAndGet(before - marked);
+            writtenPages.addAndGet(marked - before);
+            runStart = n;
         }
 
         /** The mark of page {@code at[k]}, run inside its key lock. */
@@ -235,9 +233,7 @@ final class PageWriter {
             long seq = written.nextSeq();
             p.writtenSeq = seq;
             written.add(p, seq);
-            dirtyPages.decrementAndGet();
-            writtenPages.incrementAndGet();
-            marked++;
+            marked++; // counted once per run
             return p;
         }
     }
