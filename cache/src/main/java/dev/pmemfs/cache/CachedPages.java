@@ -328,10 +328,15 @@ public final class CachedPages implements Pages {
         }
         long now = System.nanoTime();
         boolean[] dirtied = new boolean[n];
+        // without the new-block hint, guess once per request: a run is new when its first page is not in RAM
+        int firstWhole = offsetInFirst == 0 ? 0 : 1;
+        boolean guess = fresh == null && n - firstWhole >= MIN_NEW_RUN
+                && !held.containsKey(pages[firstWhole]) && !clean.asMap().containsKey(pages[firstWhole]);
         long done = 0;
         for (int i = 0; i < n; ) {
             int off = i == 0 ? offsetInFirst : 0;
-            int end = off == 0 && n - i >= MIN_NEW_RUN ? newRunEnd(pages, fresh, i, n, length - done) : i;
+            boolean tryRun = off == 0 && n - i >= MIN_NEW_RUN && (fresh != null ? fresh[i] : guess && i == firstWhole);
+            int end = tryRun ? newRunEnd(pages, fresh, i, n, length - done) : i;
             if (end - i >= MIN_NEW_RUN) {
                 storeNewRun(pages, fresh, i, end, src, srcOffset + done, now, dirtied);
                 done += (long) (end - i) * PAGE_SIZE;
@@ -367,13 +372,10 @@ public final class CachedPages implements Pages {
 
     /**
      * The end of the run of adjacent whole pages from {@code i} that are likely not in RAM:
-     * new blocks ({@code fresh}), or, without that hint, a run whose first page is not cached
-     * ({@link #storeNewRun} checks each page again under its key lock). {@code i} when none.
+     * new blocks ({@code fresh}), or, without that hint, all of them (the caller guessed from the
+     * first page; {@link #storeNewRun} checks each page again under its key lock).
      */
     private int newRunEnd(long[] pages, boolean[] fresh, int i, int n, long left) {
-        if (fresh == null ? held.containsKey(pages[i]) || clean.asMap().containsKey(pages[i]) : !fresh[i]) {
-            return i;
-        }
         int end = i;
         while (end < n && left >= (long) (end - i + 1) * PAGE_SIZE && (end == i || pages[end] == pages[end - 1] + 1)
                 && (fresh == null || fresh[end])) {
@@ -399,16 +401,16 @@ public final class CachedPages implements Pages {
         for (int k = 0; k < count; k++) {
             int i = from + k;
             if (first >= 0) {
-                Page fresh0 = new Page(slab.slot(first + k), first + k);
-                fresh0.dirty = true;
-                fresh0.dirtySince = now;
-                Page in = held.compute(pages[i], (key, p) -> p != null || clean.asMap().containsKey(key) ? p : fresh0);
-                if (in == fresh0) {
+                Page made = new Page(slab.slot(first + k), first + k);
+                made.dirty = true;
+                made.dirtySince = now;
+                Page in = held.compute(pages[i], (key, p) -> p != null || clean.asMap().containsKey(key) ? p : made);
+                if (in == made) {
                     dirtyPages.incrementAndGet();
                     dirtied[i] = true;
                     continue;
                 }
-                free(fresh0); // never seen by another thread
+                free(made); // never seen by another thread
             }
             dirtied[i] = storePage(pages[i], 0, src, srcOffset + (long) k * PAGE_SIZE, PAGE_SIZE, fresh != null && fresh[i], now);
         }
