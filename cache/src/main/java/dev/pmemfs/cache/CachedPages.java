@@ -26,12 +26,14 @@ import org.slf4j.LoggerFactory;
  * <p><b>Three sets.</b> Clean pages live in a Caffeine cache bounded by bytes. Dirty pages live
  * in a plain concurrent map, {@code held}, outside it, so no eviction can ever see a dirty page.
  * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
- * page; write-back stores the page and marks it <i>written</i> in one step under that lock
- * (clean, but still in {@code held}, queued in {@link #written}), then persists the batch. A written page read a second time
+ * page; write-back ({@link PageWriter}) copies the page to the media under the page's read lock
+ * and then, under the key lock, marks it <i>written</i> (clean, but still in {@code held}) unless
+ * a write came after the copy; then it persists the batch. A written page read a second time
  * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass
- * three quarters of the cache (less the dirty pages). A write racing a write-back of the same page lands either before it
- * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
- * that {@code held} holds: every move between them happens under {@code held}'s key lock.
+ * three quarters of the cache (less the dirty pages). A write racing a write-back of the same
+ * page lands either before its copy (and is written back) or after it (and the page stays or
+ * becomes dirty again). Caffeine never holds a page that {@code held} holds: every move between
+ * them happens under {@code held}'s key lock.
  *
  * <p>Why written pages stay out of Caffeine: inserting a page into Caffeine costs about 1 µs
  * here, as much as storing it; a 1 GiB fsync spent more time inserting the pages it had written
@@ -46,9 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the held bytes
  * (in steps of 1/32 of the cache), so clean plus held stay near {@code cacheBytes}; the
- * watermarks bound the dirty pages, {@link #trimWritten} the written ones.
+ * watermarks bound the dirty pages, {@link PageWriter#trimWritten} the written ones.
  *
  * <p><b>Multi-page requests</b> are one operation: pages are looked up and dirtied in one pass,
+ * a run of whole new pages is copied at once into adjacent slab slots ({@link #storeNewRun}),
  * one write-back mark is queued per run of adjacent pages, and the cache is resized and the
  * writer throttled once per request.
  *
@@ -57,20 +60,23 @@ import org.slf4j.LoggerFactory;
  * until the low watermark is reached: writers are slowed exactly while there is work to do.
  *
  * <p><b>Durability.</b> Every write-back batch (sync, throttle, age) runs under
- * {@code flushLock} and persists what it stored before the pages are marked clean and the lock
- * is released. Hence a page that {@link #sync} finds clean, while holding the lock, is durable.
+ * {@code flushLock} and persists what it stored before the lock is released (the pages are
+ * marked clean before the persist, under the same hold). Hence a page that {@link #sync} finds
+ * clean, while holding the lock, is durable.
  *
  * <p><b>Data-comparison write</b> ({@link CacheConfig#compareLines()}, on by default):
  * write-back finds the first and the last 64-byte line that differ from the media and stores
  * only that run. Only where it can save a write: a page that was new, or rewritten whole, since
- * its bytes last matched the media is stored without comparison ({@link Page#compare}). Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
+ * its bytes last matched the media is stored without comparison ({@link Page#compare}), and
+ * only such pages join the runs that write-back copies at once. Measured in
+ * {@code CompareLinesTest}: random whole-page rewrites cost the same
  * media bytes with or without it and about the same time, while small rewrites of a page store
  * a fraction of the bytes. Wear is the scarce resource here, so it is on.
  *
  * <p>Guards: a held page's bytes, its membership of {@code held}, its state and
  * {@code dirtySince} are guarded by {@code held}'s per-key compute lock (and {@link Page}'s
  * lock for readers); {@code flushLock} serialises write-back batches, the persist that ends
- * them, and the trimming of {@link #written}; counters are atomic.
+ * them, and the trimming of the written pages; counters are atomic.
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
@@ -87,7 +93,7 @@ public final class CachedPages implements Pages {
     private final Policy.Eviction<Long, Page> eviction;
     /**
      * Pages outside Caffeine, guarded per key by compute: the dirty ones (never evicted) and the
-     * written ones (written back, clean, waiting in {@link #written} for a second read or for
+     * written ones (written back, clean, waiting in {@link PageWriter}'s written queue for a second read or for
      * eviction).
      */
     private final ConcurrentMap<Long, Page> held = new ConcurrentHashMap<>();
@@ -480,26 +486,12 @@ public final class CachedPages implements Pages {
     public void syncAll() {
         flushLock.lock();
         try {
-            writeBatch(dirtyPageNumbers());
+            writer.writeAllDirty();
+            trimAfterBatch();
         } finally {
             flushLock.unlock();
         }
         resize();
-    }
-
-    /** The numbers of the pages dirty now. */
-    private long[] dirtyPageNumbers() {
-        long[][] out = {new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)]};
-        int[] n = {0};
-        held.forEach((page, p) -> {
-            if (p.dirty) {
-                if (n[0] == out[0].length) {
-                    out[0] = Arrays.copyOf(out[0], (int) Math.min(Integer.MAX_VALUE - 8, out[0].length * 2L));
-                }
-                out[0][n[0]++] = page;
-            }
-        });
-        return Arrays.copyOf(out[0], n[0]);
     }
 
     @Override
@@ -628,11 +620,16 @@ public final class CachedPages implements Pages {
      */
     private int writeBatch(long[] pages) {
         int n = writer.writeBatch(pages);
+        trimAfterBatch();
+        return n;
+    }
+
+    /** Bounds the written pages after a batch; the write-back thread trims the rest. Caller holds {@code flushLock}. */
+    private void trimAfterBatch() {
         if (writtenPages.get() > writtenLimit()) {
-            writer.trimWritten(writtenLimit() + cachePages / 8); // bound them now; the write-back thread trims the rest
+            writer.trimWritten(writtenLimit() + cachePages / 8);
             writeback.wake();
         }
-        return n;
     }
 
     /**

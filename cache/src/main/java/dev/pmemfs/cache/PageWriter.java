@@ -114,9 +114,66 @@ final class PageWriter {
      */
     int writeBatch(long[] pages) {
         Arrays.sort(pages);
+        return writeSorted(pages, null);
+    }
+
+    /**
+     * Writes back every page dirty now: collects them with their {@link Page} objects in one pass
+     * over {@code held} and sorts the pairs, so the batch needs no second lookup per page.
+     */
+    int writeAllDirty() {
+        DirtyPages d = new DirtyPages((int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16));
+        held.forEach(d);
+        if (d.wide) { // a page number past 2^32 (a region over 16 TiB): no room to pack, look pages up
+            return writeBatch(Arrays.copyOf(d.keys, d.n));
+        }
+        long[] packed = new long[d.n]; // page << 31 | index: one sort orders the pairs
+        for (int i = 0; i < d.n; i++) {
+            packed[i] = d.keys[i] << 31 | i;
+        }
+        Arrays.sort(packed);
+        long[] pages = new long[d.n];
+        Page[] known = new Page[d.n];
+        for (int i = 0; i < d.n; i++) {
+            pages[i] = packed[i] >>> 31;
+            known[i] = d.pages[(int) (packed[i] & Integer.MAX_VALUE)];
+        }
+        return writeSorted(pages, known);
+    }
+
+    /** The dirty pages of {@code held}, gathered by {@code forEach}. */
+    private static final class DirtyPages implements java.util.function.BiConsumer<Long, Page> {
+        long[] keys;
+        Page[] pages;
+        int n;
+        boolean wide;
+
+        DirtyPages(int capacity) {
+            keys = new long[capacity];
+            pages = new Page[capacity];
+        }
+
+        @Override
+        public void accept(Long page, Page p) {
+            if (!p.dirty) {
+                return;
+            }
+            if (n == keys.length) {
+                int grown = (int) Math.min(Integer.MAX_VALUE - 8, keys.length * 2L);
+                keys = Arrays.copyOf(keys, grown);
+                pages = Arrays.copyOf(pages, grown);
+            }
+            wide |= page >>> 32 != 0;
+            keys[n] = page;
+            pages[n++] = p;
+        }
+    }
+
+    /** Writes back the dirty pages among {@code pages} (ascending; {@code known}: their pages, or null to look them up). */
+    private int writeSorted(long[] pages, Page[] known) {
         Batch b = new Batch(pages.length);
         try {
-            b.copy(pages);
+            b.copy(pages, known);
             for (int i = 0; i < b.n; ) {
                 int end = DirectPages.runEnd(b.at, i, b.n);
                 region.persist(b.at[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
@@ -151,19 +208,19 @@ final class PageWriter {
             stamps = new long[capacity];
         }
 
-        void copy(long[] pages) {
+        void copy(long[] pages, Page[] known) {
             try {
                 for (int i = 0; i < pages.length; i++) {
                     if (i > 0 && pages[i] == pages[i - 1]) {
                         continue; // duplicate
                     }
-                    Page p = held.get(pages[i]);
+                    Page p = known != null ? known[i] : held.get(pages[i]);
                     if (p == null || !p.dirty) {
                         continue;
                     }
                     long stamp = p.lockRead();
                     if (stamp == 0) {
-                        continue; // dropped meanwhile
+                        continue; // dropped meanwhile (a page dropped but not yet dead is copied, not marked)
                     }
                     if (n > runStart && !joins(got[n - 1], at[n - 1], p, pages[i], n - runStart)) {
                         storeRun();
