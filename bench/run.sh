@@ -45,7 +45,7 @@ if [ "$QUICK" = 1 ]; then
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
   : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
-  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=2000}"
+  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
   : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
