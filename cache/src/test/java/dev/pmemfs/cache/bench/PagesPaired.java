@@ -31,12 +31,17 @@ import java.util.SplittableRandom;
  *   <li>{@code DAX write 1M}: 1 MiB writes through {@link DirectPages}, each with its persist;
  *   <li>{@code cached write hit 4K}: 4 KiB writes at random offsets of 64 MiB of cached pages.
  * </ul>
- * Run from the repository root after the classpath step of {@link StreamBench}:
+ * The last line says how many pages write-back stored in how many copies (runs of pages
+ * adjacent on the media and in the slab go in one copy). Run from the repository root after the
+ * classpath step of {@link StreamBench}:
  * <pre>
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED \
  *     -cp cache/target/test-classes:cache/target/classes:device/target/classes:$(cat /tmp/cache-cp.txt) \
- *     dev.pmemfs.cache.bench.PagesPaired [rounds]
+ *     dev.pmemfs.cache.bench.PagesPaired [rounds [case]]
  * </pre>
+ * {@code case} runs only the cases whose name contains it (e.g. {@code fsync}), for profiling:
+ * add {@code -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit}
+ * and run under {@code perf record -g}.
  */
 public final class PagesPaired {
     private static final int PAGE = Pages.PAGE_SIZE;
