@@ -333,6 +333,13 @@ public final class CachedPages implements Pages {
             throw new IllegalStateException("page cache over " + region.name() + " is closed");
         }
         long now = System.nanoTime();
+        if (n == 1) { // a single page (4 KiB I/O): no run to look for
+            if (storePage(pages[0], offsetInFirst, src, srcOffset, (int) length, fresh != null && fresh[0], now)) {
+                writer.mark(pages[0], 1, now);
+                afterDirtying();
+            }
+            return;
+        }
         boolean[] dirtied = new boolean[n];
         // without the new-block hint, guess once per request: a run is new when its first page is not in RAM
         int firstWhole = offsetInFirst == 0 ? 0 : 1;
@@ -369,10 +376,15 @@ public final class CachedPages implements Pages {
             i = end;
         }
         if (newly > 0) {
-            resize();
-            if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
-                throttle();
-            }
+            afterDirtying();
+        }
+    }
+
+    /** Once per request that dirtied pages: keeps the cache's size and throttles above the high watermark. */
+    private void afterDirtying() {
+        resize();
+        if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
+            throttle();
         }
     }
 
