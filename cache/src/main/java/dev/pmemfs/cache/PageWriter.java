@@ -193,19 +193,21 @@ final class PageWriter {
     private final class Batch implements BiFunction<Long, Page, Page> {
         final long[] at;
         final Page[] got;
+        /** Of the current run, by index less {@code runStart}: write counts and read-lock stamps. */
         final long[] versions;
         final long[] stamps;
         int n;
-        /** The pages [runStart, n) are read-locked and not yet stored. */
+        /** The pages [runStart, n) are the run being built, read-locked from {@code max(runStart, unlocked)} on. */
         private int runStart;
+        private int unlocked;
         private int k;
         int marked;
 
         Batch(int capacity) {
             at = new long[capacity];
             got = new Page[capacity];
-            versions = new long[capacity];
-            stamps = new long[capacity];
+            versions = new long[Math.min(capacity, MAX_RUN)];
+            stamps = new long[Math.min(capacity, MAX_RUN)];
         }
 
         void copy(long[] pages, Page[] known) {
@@ -227,14 +229,14 @@ final class PageWriter {
                     }
                     at[n] = pages[i];
                     got[n] = p;
-                    stamps[n] = stamp;
-                    versions[n] = p.version();
+                    stamps[n - runStart] = stamp;
+                    versions[n - runStart] = p.version();
                     n++;
                 }
                 storeRun();
             } finally {
-                for (int i = runStart; i < n; i++) { // after a failed store
-                    got[i].unlockRead(stamps[i]);
+                for (int i = Math.max(runStart, unlocked); i < n; i++) { // after a failed store
+                    got[i].unlockRead(stamps[i - runStart]);
                 }
                 runStart = n;
             }
@@ -262,8 +264,9 @@ final class PageWriter {
                 mediaBytes.add(length);
             }
             for (int i = runStart; i < n; i++) {
-                got[i].unlockRead(stamps[i]);
+                got[i].unlockRead(stamps[i - runStart]);
             }
+            unlocked = n;
             int before = marked;
             for (k = runStart; k < n; k++) { // while the pages are still in the CPU's caches
                 held.computeIfPresent(at[k], this);
@@ -279,7 +282,7 @@ final class PageWriter {
             if (p != got[k] || !p.dirty) {
                 return p; // dropped and replaced since
             }
-            if (p.version() != versions[k]) {
+            if (p.version() != versions[k - runStart]) {
                 mark(key, 1, p.dirtySince); // written to after the copy: stays dirty, queued again
                 return p;
             }
