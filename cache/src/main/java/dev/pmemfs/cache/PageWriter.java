@@ -27,8 +27,8 @@ import java.util.function.Consumer;
  * that finds a page clean under that lock finds it durable.
  *
  * <p>Why copy outside the key lock, in runs: a 1 GiB fsync spent its time in 262,144 copies of
- * 4 KiB, each inside a map compute; the JVM copies 4 MiB and more with non-temporal stores,
- * about 1.6 times as fast here, and a run is one wear count and one bounds check.
+ * 4 KiB, each inside a map compute; copies of 4 MiB and more run about 1.6 times as fast here
+ * ({@link PageSlab} has the figures), and a run is one wear count and one bounds check.
  *
  * <p>Guards: {@code flushLock} (held by every caller of a method here, except {@link #mark},
  * which writers call) guards {@link #written} and the batch; {@code order} is a concurrent
