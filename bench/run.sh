@@ -45,7 +45,7 @@ if [ "$QUICK" = 1 ]; then
   : "${HOT_SIZE_MB:=8}" "${HOT_LOOPS:=4}" "${PMEMFS_REGION_SIZE:=1G}"
   : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
-  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=2000}"
+  : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
   : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
   : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
 fi
@@ -54,8 +54,12 @@ fi
 # rate counts, so it stops after HOT_OTHERS_RUNTIME seconds.
 : "${HOT_OTHERS_RUNTIME:=10}"
 : "${PMEMFS_CACHE_SIZE:=2G}"
-: "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount}"
-: "${FUSE_OPTS_C:=auto_unmount}"
+: "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount,default_permissions}"
+# default_permissions on every FUSE target, as pmemfs mounts: the kernel checks modes (a FUSE
+# request carries no supplementary groups, so a filesystem cannot check them itself). It costs
+# a GETATTR of the directory after each create or unlink (the kernel drops the directory's
+# attributes then); without it the C targets would skip a permission model pmemfs must keep.
+: "${FUSE_OPTS_C:=auto_unmount,default_permissions}"
 # 1 MiB requests for the libfuse 3 targets (libfuse derives max_pages 256 from it), as the
 # kernel frontend of pmemfs negotiates; jnr-fuse (libfuse 2) stays capped at 128 KiB.
 : "${C_MAX_WRITE:=1048576}"
@@ -296,6 +300,17 @@ for d, _, fs in os.walk(sys.argv[1]):
   echo "$rc $((SECONDS - js))" >"$RAW/$name/$key.rc"
 }
 
+# warm_meta mnt: with RAMP, creates and deletes the metadata jobs' files once in a directory
+# of their own before the timed create: the ramp of the metadata jobs, which are not
+# time-based (each creates NRFILES files; a JIT-compiled server is still warming up then).
+warm_meta() {
+  [ "${RAMP//[!0-9]/}" = 0 ] && return
+  mkdir -p "$1/.warm" || return
+  DIR=$1/.warm timeout 120 fio --output=/dev/null "$HERE/jobs/08-filecreate.fio" >/dev/null 2>&1
+  DIR=$1/.warm timeout 120 fio --output=/dev/null "$HERE/jobs/10-filedelete.fio" >/dev/null 2>&1
+  rm -rf "$1/.warm"
+}
+
 run_target() {
   local name=$1 reason t0=$SECONDS load0
   load0=$(cut -d' ' -f1 /proc/loadavg)
@@ -319,6 +334,7 @@ run_target() {
   for f in "$HERE"/jobs/*.fio; do
     job=$(job_name "$f")
     if [ -n "$JOBS" ] && [ "$job" != layout ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
+    [ "$job" = filecreate ] && warm_meta "$mnt"
     if [[ " $PIN_JOBS " == *" $job "* ]]; then
       for pl in $PLACEMENTS; do
         [ "$pl" = free ] && [[ " $FREE_JOBS " != *" $job "* ]] && continue

@@ -6,11 +6,9 @@ import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,12 +26,14 @@ import org.slf4j.LoggerFactory;
  * <p><b>Three sets.</b> Clean pages live in a Caffeine cache bounded by bytes. Dirty pages live
  * in a plain concurrent map, {@code held}, outside it, so no eviction can ever see a dirty page.
  * A write moves its page from the cache into {@code held} inside {@code held.compute} for that
- * page; write-back stores the page and marks it <i>written</i> in one step under that lock
- * (clean, but still in {@code held}, queued in {@link #written}), then persists the batch. A written page read a second time
+ * page; write-back ({@link PageWriter}) copies the page to the media under the page's read lock
+ * and then, under the key lock, marks it <i>written</i> (clean, but still in {@code held}) unless
+ * a write came after the copy; then it persists the batch. A written page read a second time
  * moves into Caffeine; otherwise it leaves RAM in write-back order once written pages pass
- * three quarters of the cache (less the dirty pages). A write racing a write-back of the same page lands either before it
- * (and is written back) or after it (and dirties the page again). Caffeine never holds a page
- * that {@code held} holds: every move between them happens under {@code held}'s key lock.
+ * three quarters of the cache (less the dirty pages). A write racing a write-back of the same
+ * page lands either before its copy (and is written back) or after it (and the page stays or
+ * becomes dirty again). Caffeine never holds a page that {@code held} holds: every move between
+ * them happens under {@code held}'s key lock.
  *
  * <p>Why written pages stay out of Caffeine: inserting a page into Caffeine costs about 1 µs
  * here, as much as storing it; a 1 GiB fsync spent more time inserting the pages it had written
@@ -48,9 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Size.</b> Caffeine bounds the clean pages; its maximum is lowered by the held bytes
  * (in steps of 1/32 of the cache), so clean plus held stay near {@code cacheBytes}; the
- * watermarks bound the dirty pages, {@link #trimWritten} the written ones.
+ * watermarks bound the dirty pages, {@link PageWriter#trimWritten} the written ones.
  *
  * <p><b>Multi-page requests</b> are one operation: pages are looked up and dirtied in one pass,
+ * a run of whole new pages is copied at once into adjacent slab slots ({@link #storeNewRun}),
  * one write-back mark is queued per run of adjacent pages, and the cache is resized and the
  * writer throttled once per request.
  *
@@ -59,27 +60,30 @@ import org.slf4j.LoggerFactory;
  * until the low watermark is reached: writers are slowed exactly while there is work to do.
  *
  * <p><b>Durability.</b> Every write-back batch (sync, throttle, age) runs under
- * {@code flushLock} and persists what it stored before the pages are marked clean and the lock
- * is released. Hence a page that {@link #sync} finds clean, while holding the lock, is durable.
+ * {@code flushLock} and persists what it stored before the lock is released (the pages are
+ * marked clean before the persist, under the same hold). Hence a page that {@link #sync} finds
+ * clean, while holding the lock, is durable.
  *
  * <p><b>Data-comparison write</b> ({@link CacheConfig#compareLines()}, on by default):
  * write-back finds the first and the last 64-byte line that differ from the media and stores
  * only that run. Only where it can save a write: a page that was new, or rewritten whole, since
- * its bytes last matched the media is stored without comparison ({@link Page#compare}). Measured in {@code CompareLinesTest}: random whole-page rewrites cost the same
+ * its bytes last matched the media is stored without comparison ({@link Page#compare}), and
+ * only such pages join the runs that write-back copies at once. Measured in
+ * {@code CompareLinesTest}: random whole-page rewrites cost the same
  * media bytes with or without it and about the same time, while small rewrites of a page store
  * a fraction of the bytes. Wear is the scarce resource here, so it is on.
  *
  * <p>Guards: a held page's bytes, its membership of {@code held}, its state and
  * {@code dirtySince} are guarded by {@code held}'s per-key compute lock (and {@link Page}'s
  * lock for readers); {@code flushLock} serialises write-back batches, the persist that ends
- * them, and the trimming of {@link #written}; counters are atomic.
+ * them, and the trimming of the written pages; counters are atomic.
  */
 public final class CachedPages implements Pages {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPages.class);
-    private static final int LINE = Region.LINE_SIZE;
-    private static final int LINES = PAGE_SIZE / LINE;
     /** Pages written back per hold of {@code flushLock} by age and watermark write-back: 16 MiB. */
     private static final int BATCH_PAGES = 4096;
+    /** Whole new pages written with one copy from this many on ({@link #storeNewRun}). */
+    private static final int MIN_NEW_RUN = 8;
 
     private final Region region;
     private final CacheConfig config;
@@ -89,25 +93,11 @@ public final class CachedPages implements Pages {
     private final Policy.Eviction<Long, Page> eviction;
     /**
      * Pages outside Caffeine, guarded per key by compute: the dirty ones (never evicted) and the
-     * written ones (written back, clean, waiting in {@link #written} for a second read or for
+     * written ones (written back, clean, waiting in {@link PageWriter}'s written queue for a second read or for
      * eviction).
      */
     private final ConcurrentMap<Long, Page> held = new ConcurrentHashMap<>();
-    /**
-     * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
-     * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
-     */
-    private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
-
-    /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
-    private record DirtyMark(long page, int count, long since) {
-    }
     private final AtomicLong dirtyPages = new AtomicLong();
-    /**
-     * Written pages in {@link #held}, oldest first; a mark whose page left or was dirtied again
-     * is stale. Guarded by {@code flushLock} (only write-back adds and removes marks).
-     */
-    private final ArrayDeque<Page> written = new ArrayDeque<>();
     private final AtomicLong writtenPages = new AtomicLong();
     /** Pages in the whole cache. */
     private final long cachePages;
@@ -117,15 +107,14 @@ public final class CachedPages implements Pages {
     private volatile long cleanMaximum;
     private final Writeback writeback;
     private final PageSlab slab;
+    /** Stores batches of dirty pages; keeps the dirty order and the written pages' order. */
+    private final PageWriter writer;
     private volatile boolean closed;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder evictions = new LongAdder();
-    private final LongAdder writebacks = new LongAdder();
     private final LongAdder userBytes = new LongAdder();
-    private final LongAdder mediaBytes = new LongAdder();
-    private final LongAdder linesSkipped = new LongAdder();
     private final LongAdder throttles = new LongAdder();
 
     /** A cache over {@code region} with the default settings. */
@@ -150,6 +139,7 @@ public final class CachedPages implements Pages {
                 })
                 .build();
         this.eviction = clean.policy().eviction().orElseThrow();
+        this.writer = new PageWriter(region, config, slab, held, dirtyPages, writtenPages, evictions, this::free);
         this.writeback = new Writeback(this, config.writebackDelay());
         writeback.start();
     }
@@ -220,6 +210,7 @@ public final class CachedPages implements Pages {
                 return p;
             }
             writtenPages.decrementAndGet();
+            p.writtenSeq = 0;
             clean.put(k, p);
             return null;
         });
@@ -290,6 +281,7 @@ public final class CachedPages implements Pages {
 
     /** Gives a page's memory back; readers still holding the page see it dead and look again. */
     private void free(Page p) {
+        p.writtenSeq = 0;
         int slot = p.kill();
         if (slot >= 0) {
             slab.release(slot);
@@ -341,32 +333,104 @@ public final class CachedPages implements Pages {
             throw new IllegalStateException("page cache over " + region.name() + " is closed");
         }
         long now = System.nanoTime();
+        if (n == 1) { // a single page (4 KiB I/O): no run to look for
+            if (storePage(pages[0], offsetInFirst, src, srcOffset, (int) length, fresh != null && fresh[0], now)) {
+                writer.mark(pages[0], 1, now);
+                afterDirtying();
+            }
+            return;
+        }
+        boolean[] dirtied = new boolean[n];
+        // without the new-block hint, guess once per request: a run is new when its first page is not in RAM
+        int firstWhole = offsetInFirst == 0 ? 0 : 1;
+        boolean guess = fresh == null && n - firstWhole >= MIN_NEW_RUN
+                && !held.containsKey(pages[firstWhole]) && !clean.asMap().containsKey(pages[firstWhole]);
         long done = 0;
-        int runStart = -1;
-        int newly = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; ) {
             int off = i == 0 ? offsetInFirst : 0;
+            boolean tryRun = off == 0 && n - i >= MIN_NEW_RUN && (fresh != null ? fresh[i] : guess && i == firstWhole);
+            int end = tryRun ? newRunEnd(pages, fresh, i, n, length - done) : i;
+            if (end - i >= MIN_NEW_RUN) {
+                storeNewRun(pages, fresh, i, end, src, srcOffset + done, now, dirtied);
+                done += (long) (end - i) * PAGE_SIZE;
+                i = end;
+                continue;
+            }
             int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
-            boolean dirtied = storePage(pages[i], off, src, srcOffset + done, chunk, fresh != null && fresh[i], now);
+            dirtied[i] = storePage(pages[i], off, src, srcOffset + done, chunk, fresh != null && fresh[i], now);
             done += chunk;
-            if (dirtied) {
-                newly++;
-                if (runStart < 0) {
-                    runStart = i;
-                }
+            i++;
+        }
+        int newly = 0;
+        for (int i = 0; i < n; ) { // one dirty mark per run of adjacent pages that became dirty
+            if (!dirtied[i]) {
+                i++;
+                continue;
             }
-            boolean runGoesOn = dirtied && i + 1 < n && pages[i + 1] == pages[i] + 1;
-            if (runStart >= 0 && (!dirtied || !runGoesOn)) {
-                int end = dirtied ? i + 1 : i;
-                order.add(new DirtyMark(pages[runStart], end - runStart, now));
-                runStart = -1;
+            int end = i + 1;
+            while (end < n && dirtied[end] && pages[end] == pages[end - 1] + 1) {
+                end++;
             }
+            writer.mark(pages[i], end - i, now);
+            newly += end - i;
+            i = end;
         }
         if (newly > 0) {
-            resize();
-            if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
-                throttle();
+            afterDirtying();
+        }
+    }
+
+    /** Once per request that dirtied pages: keeps the cache's size and throttles above the high watermark. */
+    private void afterDirtying() {
+        resize();
+        if (dirtyPages.get() * PAGE_SIZE > config.highBytes()) {
+            throttle();
+        }
+    }
+
+    /**
+     * The end of the run of adjacent whole pages from {@code i} that are likely not in RAM:
+     * new blocks ({@code fresh}), or, without that hint, all of them (the caller guessed from the
+     * first page; {@link #storeNewRun} checks each page again under its key lock).
+     */
+    private int newRunEnd(long[] pages, boolean[] fresh, int i, int n, long left) {
+        int end = i;
+        while (end < n && left >= (long) (end - i + 1) * PAGE_SIZE && (end == i || pages[end] == pages[end - 1] + 1)
+                && (fresh == null || fresh[end])) {
+            end++;
+        }
+        return end;
+    }
+
+    /**
+     * Writes whole pages that are not in RAM with one copy: takes adjacent slab slots, copies
+     * the run into them before any other thread can see the pages, then inserts each page under
+     * its key lock. A page that another thread put in RAM meanwhile (or all of them, when the
+     * slab has no adjacent free slots) is written the ordinary way. Why: 256 copies of 4 KiB
+     * and their per-page bookkeeping cost a 1 MiB write about twice a copy's time.
+     */
+    private void storeNewRun(long[] pages, boolean[] fresh, int from, int end, MemorySegment src, long srcOffset,
+                             long now, boolean[] dirtied) {
+        int count = end - from;
+        int first = slab.takeRun(count);
+        if (first >= 0) {
+            MemorySegment.copy(src, srcOffset, slab.chunk(first), PageSlab.offset(first), (long) count * PAGE_SIZE);
+        }
+        for (int k = 0; k < count; k++) {
+            int i = from + k;
+            if (first >= 0) {
+                Page made = new Page(slab.slot(first + k), first + k);
+                made.dirty = true;
+                made.dirtySince = now;
+                Page in = held.compute(pages[i], (key, p) -> p != null || clean.asMap().containsKey(key) ? p : made);
+                if (in == made) {
+                    dirtyPages.incrementAndGet();
+                    dirtied[i] = true;
+                    continue;
+                }
+                free(made); // never seen by another thread
             }
+            dirtied[i] = storePage(pages[i], 0, src, srcOffset + (long) k * PAGE_SIZE, PAGE_SIZE, fresh != null && fresh[i], now);
         }
     }
 
@@ -377,6 +441,7 @@ public final class CachedPages implements Pages {
         held.compute(page, (k, p) -> {
             if (p != null && !p.dirty) { // a written page: dirty again
                 writtenPages.decrementAndGet();
+                p.writtenSeq = 0;
                 hits.increment();
                 p.compare = !whole && !fresh;
                 p.dirty = true;
@@ -433,26 +498,12 @@ public final class CachedPages implements Pages {
     public void syncAll() {
         flushLock.lock();
         try {
-            writeBatch(dirtyPageNumbers());
+            writer.writeAllDirty();
+            trimAfterBatch();
         } finally {
             flushLock.unlock();
         }
         resize();
-    }
-
-    /** The numbers of the pages dirty now. */
-    private long[] dirtyPageNumbers() {
-        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get() + 16)];
-        int n = 0;
-        for (var e : held.entrySet()) {
-            if (e.getValue().dirty) {
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
-                }
-                out[n++] = e.getKey();
-            }
-        }
-        return Arrays.copyOf(out, n);
     }
 
     @Override
@@ -509,8 +560,14 @@ public final class CachedPages implements Pages {
     public PageStats stats() {
         clean.cleanUp(); // run pending maintenance, so evictions and sizes are current
         long d = dirtyPages.get();
-        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writebacks.sum(), d,
-                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), mediaBytes.sum(), linesSkipped.sum());
+        return new PageStats(hits.sum(), misses.sum(), evictions.sum(), writer.writebacks.sum(), d,
+                (clean.estimatedSize() + d + writtenPages.get()) * PAGE_SIZE, userBytes.sum(), writer.mediaBytes.sum(),
+                writer.linesSkipped.sum());
+    }
+
+    /** Copies write-back made to the media: one per run of pages stored together, or per page. */
+    public long mediaCopies() {
+        return writer.copies.sum();
     }
 
     /** Times a writer found dirty bytes above the high watermark and was slowed by write-back. */
@@ -560,7 +617,7 @@ public final class CachedPages implements Pages {
         while (true) {
             flushLock.lock();
             try {
-                long[] old = takeOldest(BATCH_PAGES, cutoff);
+                long[] old = writer.takeOldest(BATCH_PAGES, cutoff);
                 if (old.length == 0) {
                     break;
                 }
@@ -593,7 +650,7 @@ public final class CachedPages implements Pages {
                 if (excess <= 0) {
                     break;
                 }
-                long[] oldest = takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
+                long[] oldest = writer.takeOldest((int) Math.min(BATCH_PAGES, (excess + PAGE_SIZE - 1) / PAGE_SIZE), Long.MAX_VALUE);
                 if (oldest.length == 0 || writeBatch(oldest) == 0) {
                     break;
                 }
@@ -606,107 +663,21 @@ public final class CachedPages implements Pages {
     }
 
     /**
-     * Takes up to {@code count} dirty pages from the head of {@link #order}, oldest first, as
-     * long as they became dirty no later than {@code cutoff}. Marks of pages that were written
-     * back or dirtied again since are dropped on the way. Caller holds {@code flushLock}.
-     */
-    private long[] takeOldest(int count, long cutoff) {
-        long[] out = new long[Math.min(count, Math.max(16, (int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get())))];
-        int n = 0;
-        DirtyMark m;
-        while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
-            order.poll();
-            for (int i = 0; i < m.count(); i++) {
-                long page = m.page() + i;
-                Page p = held.get(page);
-                if (p != null && p.dirty && p.dirtySince == m.since()) {
-                    if (n == out.length) {
-                        out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
-                    }
-                    out[n++] = page;
-                }
-            }
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    /**
-     * Writes back the dirty pages among {@code pages}, in ascending order: stores each and marks
-     * it written in one step under its key lock, then persists each run of adjacent pages with one
-     * call. Marking before the persist is safe because the caller holds {@code flushLock} until
-     * the persist is done, and every caller that relies on a page being clean (a sync) takes
-     * {@code flushLock} first; if the persist fails, the pages are made dirty again. Returns the
-     * number of pages written back.
+     * Writes back the dirty pages among {@code pages} ({@link PageWriter#writeBatch}) and bounds
+     * the written pages. Returns the number of pages written back. Caller holds {@code flushLock}.
      */
     private int writeBatch(long[] pages) {
-        Arrays.sort(pages);
-        long[] stored = new long[pages.length];
-        Page[] copies = new Page[pages.length];
-        int n = 0;
-        for (int i = 0; i < pages.length; i++) {
-            if (i > 0 && pages[i] == pages[i - 1]) {
-                continue; // duplicate
-            }
-            Page p = writeBack(pages[i]);
-            if (p != null) {
-                stored[n] = pages[i];
-                copies[n++] = p;
-            }
-        }
-        try {
-            for (int i = 0; i < n; ) {
-                int end = DirectPages.runEnd(stored, i, n);
-                region.persist(stored[i] * PAGE_SIZE, (long) (end - i) * PAGE_SIZE);
-                i = end;
-            }
-        } catch (RuntimeException | Error e) {
-            for (int i = 0; i < n; i++) {
-                redirty(stored[i], copies[i]);
-            }
-            throw e;
-        }
-        writebacks.add(n);
-        if (writtenPages.get() > writtenLimit()) {
-            trimWritten(writtenLimit() + cachePages / 8); // bound them now; the write-back thread trims the rest
-            writeback.wake();
-        }
+        int n = writer.writeBatch(pages);
+        trimAfterBatch();
         return n;
     }
 
-    /**
-     * Stores a dirty page to the media and marks it written, under its key's lock; returns it, or
-     * null when it was not dirty. Caller holds {@code flushLock}.
-     */
-    private Page writeBack(long page) {
-        Page[] out = new Page[1];
-        held.computeIfPresent(page, (k, p) -> {
-            if (p.dirty) {
-                storeToMedia(k, p);
-                p.dirty = false;
-                p.referenced = false;
-                p.key = k;
-                dirtyPages.decrementAndGet();
-                writtenPages.incrementAndGet();
-                written.add(p);
-                out[0] = p;
-            }
-            return p;
-        });
-        return out[0];
-    }
-
-    /** After a failed persist: the page is dirty again, unless it left or was dirtied since. */
-    private void redirty(long page, Page stored) {
-        held.computeIfPresent(page, (k, p) -> {
-            if (p == stored && !p.dirty) {
-                p.dirty = true;
-                p.dirtySince = System.nanoTime();
-                writtenPages.decrementAndGet();
-                dirtyPages.incrementAndGet();
-                order.add(new DirtyMark(k, 1, p.dirtySince));
-            }
-            return p;
-        });
+    /** Bounds the written pages after a batch; the write-back thread trims the rest. Caller holds {@code flushLock}. */
+    private void trimAfterBatch() {
+        if (writtenPages.get() > writtenLimit()) {
+            writer.trimWritten(writtenLimit() + cachePages / 8);
+            writeback.wake();
+        }
     }
 
     /**
@@ -723,71 +694,12 @@ public final class CachedPages implements Pages {
         if (writtenPages.get() > writtenLimit()) {
             flushLock.lock();
             try {
-                trimWritten(writtenLimit());
+                writer.trimWritten(writtenLimit());
             } finally {
                 flushLock.unlock();
             }
             resize();
         }
-    }
-
-    /**
-     * Evicts the oldest written pages above {@code limit} ({@link #writtenLimit}, or an eighth of
-     * the cache more when a writer's batch trims them, leaving the rest to the write-back
-     * thread): a
-     * stream written once and never read again leaves RAM in the order it was written back.
-     * Caller holds {@code flushLock}.
-     */
-    private void trimWritten(long limit) {
-        if (written.size() > 2 * writtenPages.get() + 4096) {
-            // marks of pages dirtied, promoted or dropped since: drop them so the queue stays bounded
-            written.removeIf(p -> held.get(p.key) != p || p.dirty);
-        }
-        Page p;
-        while (writtenPages.get() > limit && (p = written.poll()) != null) {
-            Page victim = p;
-            held.computeIfPresent(victim.key, (k, cur) -> {
-                if (cur != victim || cur.dirty) {
-                    return cur; // stale mark: the page was dirtied, promoted or dropped since
-                }
-                writtenPages.decrementAndGet();
-                evictions.increment();
-                free(cur);
-                return null;
-            });
-        }
-    }
-
-    /**
-     * Copies a page to the media; with data-comparison write, only the run from the first to the
-     * last 64-byte line that differs from the media. Called under the page's key lock.
-     */
-    private void storeToMedia(long page, Page p) {
-        long base = page * PAGE_SIZE;
-        MemorySegment ram = p.bytes();
-        if (!config.compareLines() || !p.compare) {
-            region.write(base, ram, 0, PAGE_SIZE);
-            mediaBytes.add(PAGE_SIZE);
-            p.compare = true;
-            return;
-        }
-        MemorySegment media = region.view(base, PAGE_SIZE);
-        long diff = MemorySegment.mismatch(ram, 0, PAGE_SIZE, media, 0, PAGE_SIZE);
-        if (diff < 0) {
-            linesSkipped.add(LINES);
-            return;
-        }
-        int first = (int) (diff / LINE);
-        int last = LINES - 1;
-        while (last > first && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
-                media, (long) last * LINE, (long) (last + 1) * LINE) < 0) {
-            last--;
-        }
-        long length = (long) (last - first + 1) * LINE;
-        linesSkipped.add(LINES - (last - first + 1));
-        region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
-        mediaBytes.add(length);
-        p.compare = true; // the media now holds these bytes: later partial writes can be compared
     }
 
     /** Loads a page from the media (a miss); runs inside the compute for {@code page}. */

@@ -40,6 +40,17 @@ final class Page {
      * whole since. A new block's page, or one rewritten whole, is stored without comparison.
      */
     volatile boolean compare;
+    /**
+     * Counts the writes to the bytes (changed under the write lock, which writers take inside the
+     * page's key lock); write-back reads it under the read lock before it copies a
+     * page and marks the page written only if no write came after the copy.
+     */
+    private long version;
+    /**
+     * The write-back that queued this page in {@link WrittenQueue} last (0: not queued as written);
+     * a queue entry with another number is stale. Changed under the page's key lock.
+     */
+    volatile long writtenSeq;
 
     Page(MemorySegment bytes, int slot) {
         this.bytes = bytes;
@@ -57,7 +68,17 @@ final class Page {
         }
     }
 
-    /** The page's bytes, for copies made under the cache's per-key lock (loads, write-back). */
+    /** The page's slot in the slab, or -1 for a page on the heap. */
+    int slot() {
+        return slot;
+    }
+
+    /** How many writes the bytes have had; stable while the caller holds the read lock. */
+    long version() {
+        return version;
+    }
+
+    /** The page's bytes, for copies made under the cache's per-key lock or the read lock. */
     MemorySegment bytes() {
         return bytes;
     }
@@ -111,6 +132,7 @@ final class Page {
             if (offset + length < Pages.PAGE_SIZE) {
                 bytes.asSlice(offset + length).fill((byte) 0);
             }
+            version++;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -120,6 +142,7 @@ final class Page {
         long stamp = lock.writeLock();
         try {
             MemorySegment.copy(src, srcOffset, bytes, offset, length);
+            version++;
         } finally {
             lock.unlockWrite(stamp);
         }

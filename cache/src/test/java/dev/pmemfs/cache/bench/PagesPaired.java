@@ -31,12 +31,17 @@ import java.util.SplittableRandom;
  *   <li>{@code DAX write 1M}: 1 MiB writes through {@link DirectPages}, each with its persist;
  *   <li>{@code cached write hit 4K}: 4 KiB writes at random offsets of 64 MiB of cached pages.
  * </ul>
- * Run from the repository root after the classpath step of {@link StreamBench}:
+ * The last line says how many pages write-back stored in how many copies (runs of pages
+ * adjacent on the media and in the slab go in one copy). Run from the repository root after the
+ * classpath step of {@link StreamBench}:
  * <pre>
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED \
  *     -cp cache/target/test-classes:cache/target/classes:device/target/classes:$(cat /tmp/cache-cp.txt) \
- *     dev.pmemfs.cache.bench.PagesPaired [rounds]
+ *     dev.pmemfs.cache.bench.PagesPaired [rounds [case]]
  * </pre>
+ * {@code case} runs only the cases whose name contains it (e.g. {@code fsync}), for profiling:
+ * add {@code -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit}
+ * and run under {@code perf record -g}.
  */
 public final class PagesPaired {
     private static final int PAGE = Pages.PAGE_SIZE;
@@ -64,13 +69,17 @@ public final class PagesPaired {
 
     public static void main(String[] args) throws IOException {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
+        String only = args.length > 1 ? args[1] : ""; // run only the cases whose name contains this (for profiling)
         Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "pagespaired");
         Path file = dir.resolve("region");
         try (Arena arena = Arena.ofShared()) {
             PmemRegion region = PmemRegion.create(file, BIG + 4 * SET, false);
             region.fill(0, region.dataSize(), (byte) 0); // touch every page of the tmpfs file
             PagesPaired b = new PagesPaired(region, arena);
-            b.run(rounds);
+            b.run(rounds, only);
+            var s = b.cached.stats();
+            System.out.printf("write-back: %d pages in %d copies (%.1f pages per copy)%n",
+                    s.writebacks(), b.cached.mediaCopies(), (double) s.writebacks() / Math.max(1, b.cached.mediaCopies()));
             b.cached.close();
             region.close();
         } finally {
@@ -80,7 +89,7 @@ public final class PagesPaired {
     }
 
     /** Pages of the cached 64 MiB set start at 0; new pages at SET; the DAX set at 2 SET; the 1 GiB at 3 SET. */
-    private void run(int rounds) {
+    private void run(int rounds, String only) {
         for (long at = 0; at < SET; at += MIB) {
             cached.write(pages(at / PAGE), null, 0, buffer, 0, MIB);
         }
@@ -90,11 +99,18 @@ public final class PagesPaired {
                 cached.read(pages(at / PAGE), 0, 0, buffer, 0, MIB);
             }
         }
-        report("cached write new 1M", pairs(rounds, this::copy64M, this::writeNew, this::dropNew));
-        report("fsync 1G", pairs(Math.max(3, rounds / 2), this::copy1G, cached::syncAll, this::dirty1G));
-        report("cached read hit 1M", pairs(rounds, this::copy1MRandom, this::readHit1M, () -> { }));
-        report("DAX write 1M", pairs(rounds, this::copy1MRandom, this::daxWrite1M, () -> { }));
-        report("cached write hit 4K", pairs(rounds, this::copy4KRandom, this::writeHit4K, () -> { }));
+        measure(only, "cached write new 1M", () -> pairs(rounds, this::copy64M, this::writeNew, this::dropNew));
+        measure(only, "fsync 1G", () -> pairs(Math.max(3, rounds / 2), this::copy1G, cached::syncAll, this::dirty1G));
+        measure(only, "cached read hit 1M", () -> pairs(rounds, this::copy1MRandom, this::readHit1M, () -> { }));
+        measure(only, "DAX write 1M", () -> pairs(rounds, this::copy1MRandom, this::daxWrite1M, () -> { }));
+        measure(only, "cached write hit 4K", () -> pairs(rounds, this::copy4KRandom, this::writeHit4K, () -> { }));
+    }
+
+    /** Runs and reports a case when its name contains {@code only}. */
+    private static void measure(String only, String name, java.util.function.Supplier<double[]> ratios) {
+        if (name.contains(only)) {
+            report(name, ratios.get());
+        }
     }
 
     private long[] pages(long first) {

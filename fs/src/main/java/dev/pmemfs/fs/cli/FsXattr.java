@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.cli;
 
+import dev.pmemfs.fs.os.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,11 +21,10 @@ final class FsXattr {
 
     static boolean getDax(Path file) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = Libc.state(arena);
             MemorySegment attr = arena.allocate(FSXATTR_SIZE, 8);
-            int fd = Libc.open(arena, st, file);
+            int fd = Libc.open(file);
             try {
-                check(Libc.ioctl(st, fd, FS_IOC_FSGETXATTR, attr), file);
+                check(Syscalls.ioctl(fd, FS_IOC_FSGETXATTR & 0xffffffffL, attr), file);
                 return (attr.get(ValueLayout.JAVA_INT, 0) & FS_XFLAG_DAX) != 0;
             } finally {
                 Libc.close(fd);
@@ -34,21 +34,22 @@ final class FsXattr {
 
     static void setDax(Path file, boolean on) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = Libc.state(arena);
             MemorySegment attr = arena.allocate(FSXATTR_SIZE, 8);
-            int fd = Libc.open(arena, st, file);
+            int fd = Libc.open(file);
             try {
-                check(Libc.ioctl(st, fd, FS_IOC_FSGETXATTR, attr), file);
+                check(Syscalls.ioctl(fd, FS_IOC_FSGETXATTR & 0xffffffffL, attr), file);
                 int x = attr.get(ValueLayout.JAVA_INT, 0);
                 attr.set(ValueLayout.JAVA_INT, 0, on ? x | FS_XFLAG_DAX : x & ~FS_XFLAG_DAX);
-                check(Libc.ioctl(st, fd, FS_IOC_FSSETXATTR, attr), file);
+                check(Syscalls.ioctl(fd, FS_IOC_FSSETXATTR & 0xffffffffL, attr), file);
             } finally {
                 Libc.close(fd);
             }
         }
     }
 
-    private static void check(int errno, Path file) {
+    /** Throws for an ioctl's {@code -errno}. */
+    private static void check(int rc, Path file) {
+        int errno = -Math.min(rc, 0);
         if (errno == 25 || errno == 95) {
             throw new CliException(file + ": this filesystem has no per-file DAX flag");
         }

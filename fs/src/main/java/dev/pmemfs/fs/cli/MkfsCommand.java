@@ -30,15 +30,20 @@ final class MkfsCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Overwrite an existing pmemfs filesystem.")
     boolean force;
 
+    @Option(names = "--root-owner", paramLabel = "UID:GID",
+            description = "Owner of the root directory (numeric); default: the user running mkfs, so that a user's own mount is writable.")
+    String rootOwner;
+
     @Parameters(paramLabel = "REGION", description = "A file (created if missing), /dev/pmemN or /dev/daxN.M.")
     Path path;
 
     @Override
     public Integer call() throws RegionException {
         Path p = path.toAbsolutePath().normalize();
+        int[] owner = rootOwner == null ? runningUser() : parseOwner(rootOwner);
         PmemRegion region = openOrCreate(p);
         try {
-            Superblock sb = Format.mkfs(region, Geometry.DEFAULT_BYTES_PER_INODE, false, progress(region.size()));
+            Superblock sb = Format.mkfs(region, Geometry.DEFAULT_BYTES_PER_INODE, false, owner[0], owner[1], progress(region.size()));
             Geometry g = sb.geometry();
             spec.commandLine().getOut().printf("pmemfs: made a filesystem on %s: %s, %d blocks of 4 KiB, %d inodes, uuid %s%n",
                     p, Region.formatSize(region.size()), g.blocks(), g.inodes(), sb.uuid());
@@ -46,6 +51,33 @@ final class MkfsCommand implements Callable<Integer> {
             region.close();
         }
         return 0;
+    }
+
+    /** {@code UID:GID}, both numeric and not negative; a usage error otherwise. */
+    private int[] parseOwner(String s) {
+        String[] parts = s.split(":", -1);
+        try {
+            if (parts.length == 2) {
+                int uid = Integer.parseInt(parts[0]);
+                int gid = Integer.parseInt(parts[1]);
+                if (uid >= 0 && gid >= 0) {
+                    return new int[] {uid, gid};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // the usage error below
+        }
+        throw new CommandLine.ParameterException(spec.commandLine(), "--root-owner wants UID:GID (numbers), not '" + s + "'");
+    }
+
+    /** The effective uid and gid of this process: the owner of {@code /proc/self}. */
+    private static int[] runningUser() {
+        try {
+            Path self = Path.of("/proc/self");
+            return new int[] {(Integer) Files.getAttribute(self, "unix:uid"), (Integer) Files.getAttribute(self, "unix:gid")};
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return new int[] {0, 0};
+        }
     }
 
     /** Progress on stderr, one line rewritten in place, for regions large enough to take a while. */

@@ -30,11 +30,22 @@ public final class Format {
      * done (0..100) while the inode table is cleared, the long part on large regions.
      */
     public static Superblock mkfs(Region region, long bytesPerInode, boolean rootDax, LongConsumer progress) {
-        return mkfs(region, Geometry.of(region.dataSize(), bytesPerInode), rootDax, progress);
+        return mkfs(region, bytesPerInode, rootDax, 0, 0, progress);
+    }
+
+    /** mkfs whose root directory belongs to {@code rootUid}:{@code rootGid} (mke2fs's {@code root_owner}). */
+    public static Superblock mkfs(Region region, long bytesPerInode, boolean rootDax, int rootUid, int rootGid,
+                                  LongConsumer progress) {
+        return mkfs(region, Geometry.of(region.dataSize(), bytesPerInode), rootDax, rootUid, rootGid, progress);
     }
 
     /** mkfs with a given layout (tests pass small journals). */
     static Superblock mkfs(Region region, Geometry g, boolean rootDax, LongConsumer progress) {
+        return mkfs(region, g, rootDax, 0, 0, progress);
+    }
+
+    private static Superblock mkfs(Region region, Geometry g, boolean rootDax, int rootUid, int rootGid,
+                                   LongConsumer progress) {
         int blk = Geometry.BLOCK;
         // Invalidate the superblocks first: a crash during mkfs leaves no filesystem, not half of one.
         region.fill(0, blk, (byte) 0);
@@ -60,6 +71,8 @@ public final class Format {
         InodeRecord root = new InodeRecord();
         root.mode = InodeRecord.S_IFDIR | 0755;
         root.nlink = 2;
+        root.uid = rootUid;
+        root.gid = rootGid;
         root.parent = FileSystem.ROOT;
         root.flags = rootDax ? InodeRecord.FLAG_DAX : 0;
         FileSystem.touch(root, true, true, true);

@@ -102,7 +102,7 @@ final class Dispatcher implements RequestHandler {
         MemorySegment p = out.payload();
         long ino = in.nodeid;
         return switch (in.opcode) {
-            case LOOKUP -> entry(p, fs.lookup(ino, in.name(0)));
+            case LOOKUP -> lookup(p, ino, in.name(0));
             case FORGET -> {
                 lookups.forget(in);
                 yield -1;
@@ -196,6 +196,27 @@ final class Dispatcher implements RequestHandler {
     // ---- entries and attributes -------------------------------------------------------------------
 
     /** A {@code fuse_entry_out} for {@code ino}, counted as a lookup (uncounted again if it fails). */
+    /**
+     * A lookup; a missing name gets a negative entry (node id 0) that the kernel may keep as
+     * long as a positive one. Why: every change to this filesystem passes through this mount's
+     * kernel, which drops the negative entry itself when the name is created, so the
+     * {@code stat}-then-{@code open(O_CREAT)} of a new file costs one LOOKUP, not two (as a
+     * C RAM filesystem on libfuse 3 answers too).
+     */
+    private long lookup(MemorySegment p, long dir, String name) {
+        long child;
+        try {
+            child = fs.lookup(dir, name);
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            Wire.negativeEntry(p, 0, options.timeoutNanos());
+            return Wire.ENTRY_SIZE;
+        }
+        return entry(p, child);
+    }
+
     private long entry(MemorySegment p, long ino) {
         lookups.add(ino);
         try {

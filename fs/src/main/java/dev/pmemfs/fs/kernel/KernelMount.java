@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.kernel;
 
+import dev.pmemfs.fs.os.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

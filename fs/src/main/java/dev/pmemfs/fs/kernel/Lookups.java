@@ -74,7 +74,10 @@ final class Lookups {
      */
     void notSent(int opcode, MemorySegment payload, long n) {
         if (opcode != FuseAbi.READDIRPLUS) {
-            forget(payload.get(U64, 0), 1);
+            long nodeid = payload.get(U64, 0);
+            if (nodeid != 0) { // a negative LOOKUP entry counts nothing
+                forget(nodeid, 1);
+            }
             return;
         }
         long at = 0;

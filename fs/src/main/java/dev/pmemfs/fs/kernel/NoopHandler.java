@@ -87,7 +87,7 @@ final class NoopHandler implements RequestHandler {
 
     private long handle(Request in, MemorySegment p) {
         return switch (in.opcode) {
-            case LOOKUP -> entry(p, 0, named(in.nodeid, in.name(0)).attr());
+            case LOOKUP -> lookup(in, p);
             case FORGET, BATCH_FORGET, INTERRUPT -> -1;
             case GETATTR -> attrOut(p, in.nodeid);
             case SETATTR -> setattr(in, p);
@@ -129,6 +129,18 @@ final class NoopHandler implements RequestHandler {
             case RELEASE, RELEASEDIR, FLUSH, FSYNC, FSYNCDIR, ACCESS, DESTROY -> 0;
             default -> throw new FsException(Errno.ENOSYS, "opcode " + in.opcode + " not implemented");
         };
+    }
+
+    /** A missing name gets a negative entry, as pmemfs and the C RAM filesystem answer. */
+    private long lookup(Request in, MemorySegment p) {
+        if (in.nodeid == ROOT_ID) {
+            Node f = byName.get(in.name(0));
+            if (f == null) {
+                Wire.negativeEntry(p, 0, validNanos);
+                return Wire.ENTRY_SIZE;
+            }
+        }
+        return entry(p, 0, named(in.nodeid, in.name(0)).attr());
     }
 
     private Node named(long dir, String name) {

@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.kernel;
 
+import dev.pmemfs.fs.os.Syscalls;
 import dev.pmemfs.cache.Pages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.kernel;
 
+import dev.pmemfs.fs.os.Syscalls;
 import static dev.pmemfs.fs.kernel.FuseAbi.*;
 
 import dev.pmemfs.fs.core.Errno;

@@ -77,6 +77,13 @@ final class Wire {
         attr(p, at + E_ATTR, a);
     }
 
+    /** A negative {@code fuse_entry_out} at {@code at}: node id 0, the name's absence valid for {@code validNanos}. */
+    static void negativeEntry(MemorySegment p, long at, long validNanos) {
+        p.asSlice(at, ENTRY_SIZE).fill((byte) 0);
+        p.set(U64, at + E_ENTRY_VALID, validNanos / 1_000_000_000L);
+        p.set(U32, at + E_ENTRY_NSEC, (int) (validNanos % 1_000_000_000L));
+    }
+
     /** A {@code fuse_attr_out} at 0. */
     static void attrOut(MemorySegment p, Attr a, long validNanos) {
         p.set(U64, O_VALID, validNanos / 1_000_000_000L);

@@ -12,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,36 +21,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fallocate (mode 0, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE), SEEK_DATA/SEEK_HOLE, st_blocks,
  * ENOSPC and power failures in the middle of a long fallocate.
  */
-final class FallocateTest {
+final class FallocateTest extends MountedFsFixture {
     private static final int B = Geometry.BLOCK;
     private static final int KEEP = FileSystem.FALLOC_FL_KEEP_SIZE;
     private static final int PUNCH = FileSystem.FALLOC_FL_PUNCH_HOLE | KEEP;
     private static final int ZERO = FileSystem.FALLOC_FL_ZERO_RANGE;
 
-    private CrashingRegion region;
-    private FileSystem fs;
-    private MountOptions opts = MountOptions.defaults();
-
     private void start(DaxMode mode, long size) {
-        region = CrashingRegion.create(size);
-        Format.mkfs(region, 4096, false, p -> { });
-        opts = MountOptions.defaults().withDax(mode).withCache(1L << 20);
-        fs = FileSystem.mount(region, opts);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (fs != null) {
-            fs.close();
-        }
-        if (region != null) {
-            region.close();
-        }
-    }
-
-    private void remount() {
-        fs.close();
-        fs = FileSystem.mount(region, opts);
+        start(size, MountOptions.defaults().withDax(mode).withCache(1L << 20));
     }
 
     /** A file whose freed blocks held random bytes: what a fresh allocation must never show. */

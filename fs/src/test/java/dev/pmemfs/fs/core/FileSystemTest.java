@@ -12,32 +12,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-final class FileSystemTest {
-    private CrashingRegion region;
-    private FileSystem fs;
-
+final class FileSystemTest extends MountedFsFixture {
     @BeforeEach
     void setUp() {
-        region = CrashingRegion.create(32L << 20);
-        Format.mkfs(region, 4096, false, p -> { });
-        fs = FileSystem.mount(region, MountOptions.defaults());
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (fs != null) {
-            fs.close();
-        }
-        region.close();
-    }
-
-    private void remount() {
-        fs.close();
-        fs = FileSystem.mount(region, MountOptions.defaults());
+        start(32L << 20, MountOptions.defaults());
     }
 
     static byte[] bytes(int n, long seed) {

@@ -3,12 +3,10 @@ package dev.pmemfs.fs.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.pmemfs.device.CrashingRegion;
 import dev.pmemfs.fs.layout.DirBlock;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,33 +14,15 @@ import org.junit.jupiter.api.Test;
  * Special files (FIFO, socket, character and block devices) in the core, paths deeper than
  * PATH_MAX, and the set-ID bits that chown and killPriv clear.
  */
-final class SpecialFilesTest {
+final class SpecialFilesTest extends MountedFsFixture {
     private static final int S_IFIFO = 0010000;
     private static final int S_IFCHR = 0020000;
     private static final int S_IFBLK = 0060000;
     private static final int S_IFSOCK = 0140000;
 
-    private CrashingRegion region;
-    private FileSystem fs;
-
     @BeforeEach
     void setUp() {
-        region = CrashingRegion.create(32L << 20);
-        Format.mkfs(region, 4096, false, p -> { });
-        fs = FileSystem.mount(region, MountOptions.defaults());
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (fs != null) {
-            fs.close();
-        }
-        region.close();
-    }
-
-    private void remount() {
-        fs.close();
-        fs = FileSystem.mount(region, MountOptions.defaults());
+        start(32L << 20, MountOptions.defaults());
     }
 
     private static long makedev(long major, long minor) {

@@ -86,8 +86,26 @@ final class CliErrorsIT {
         fails(2, "is not a size", "mkfs", "--size", "12Q", region.toString());
         fails(2, "is not a size", "mkfs", "--size", "1.5G", region.toString());
         fails(1, "smaller than the minimum", "mkfs", "--size", "1M", region.toString());
+        fails(2, "--root-owner wants UID:GID", "mkfs", "--root-owner", "bob", "--size", "16M", region.toString());
+        fails(2, "--root-owner wants UID:GID", "mkfs", "--root-owner", "1000:-1", "--size", "16M", region.toString());
+        assertFalse(Files.exists(region), "a usage error creates no region");
         mkfs();
         fails(1, "--force", "mkfs", region.toString());
+    }
+
+    /** The root directory belongs to whoever mkfs names (by default the user running it: root here). */
+    @Test
+    void mkfs_rootOwner_ownsTheMountedRoot() throws IOException {
+        onePassOnly();
+        Pmemfs.pmemfs("mkfs", "--size", "16M", "--root-owner", "1234:5678", region.toString()).ok();
+        try (Pmemfs.Mount m = Pmemfs.Mount.start(region, mnt, false)) {
+            assertEquals(1234, Files.getAttribute(mnt, "unix:uid"));
+            assertEquals(5678, Files.getAttribute(mnt, "unix:gid"));
+        }
+        Pmemfs.pmemfs("mkfs", "--size", "16M", "--force", region.toString()).ok();
+        try (Pmemfs.Mount m = Pmemfs.Mount.start(region, mnt, false)) {
+            assertEquals(0, Files.getAttribute(mnt, "unix:uid"), "mkfs run by root");
+        }
     }
 
     @Test

@@ -75,7 +75,7 @@ final class DispatcherTest {
     @Test
     void shortWrite_answersEinvalAndNextRequestWorks() throws IOException {
         assertEquals(-22, send(FuseAbi.WRITE, 1, new byte[12]));
-        assertEquals(-2, send(FuseAbi.LOOKUP, 1, cstr("missing")));
+        assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("missing")));
     }
 
     @Test
@@ -86,6 +86,16 @@ final class DispatcherTest {
         assertEquals(0, send(FuseAbi.MKDIR, 1, mk.array()));
         assertEquals(0, send(FuseAbi.LOOKUP, 1, name));
         assertEquals(fs.lookup(1, "d"), reply.payload().get(U64, 0), "nodeid in fuse_entry_out");
+    }
+
+    @Test
+    void lookupUnderARegularFile_answersEnotdirNotANegativeEntry() throws IOException {
+        byte[] name = cstr("f");
+        ByteBuffer mk = ByteBuffer.allocate(16 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+        mk.putInt(0100644).putInt(0).putInt(0).putInt(0).put(name);
+        assertEquals(0, send(FuseAbi.MKNOD, 1, mk.array()));
+        long f = reply.payload().get(U64, 0);
+        assertEquals(-20, send(FuseAbi.LOOKUP, f, cstr("x")));
     }
 
     @Test
@@ -153,7 +163,11 @@ final class DispatcherTest {
         long b = reply.payload().get(U64, 0);
         assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("a")));
         assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("a")));
-        assertEquals(-2, send(FuseAbi.LOOKUP, 1, cstr("missing")));
+        assertEquals(0, send(FuseAbi.LOOKUP, 1, cstr("missing")));
+        assertEquals(0, reply.payload().get(U64, 0), "a missing name: a negative entry, node id 0");
+        assertEquals(KernelOptions.defaults().timeoutNanos() / 1_000_000_000L,
+                reply.payload().get(U64, FuseAbi.off(FuseAbi.ENTRY_OUT, "entry_valid")), "kept as long as a positive one");
+        assertFalse(dispatcher.lookups().held(0), "a negative entry counts nothing");
         assertEquals(3, dispatcher.lookups().count(a));
 
         ByteBuffer batch = ByteBuffer.allocate(8 + 3 * 16).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,5 +1,6 @@
 package dev.pmemfs.fs.kernel;
 
+import dev.pmemfs.fs.os.Syscalls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.pmemfs.fs.kernel;
+package dev.pmemfs.fs.os;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -11,21 +11,31 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The system calls the kernel frontend makes, as FFM downcalls that capture errno: open, read,
- * write and ioctl on {@code /dev/fuse}, and socketpair, recvmsg, posix_spawnp and waitpid for
- * mounting through fusermount3.
+ * The system calls pmemfs makes that Java does not offer, as FFM downcalls that capture errno:
+ * open, read, write and ioctl on {@code /dev/fuse}, socketpair, recvmsg, posix_spawnp and
+ * waitpid for mounting through fusermount3 (the kernel frontend); dup, dup2, flock and the
+ * DAX-flag ioctls (the command line). One place for the downcall plumbing.
  *
  * <p>Each call returns its result, or {@code -errno} on failure, like the raw system call, so
  * the hot path allocates nothing. The errno capture area is per thread. Thread-safe.
  */
 @SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
-final class Syscalls {
-    static final int O_RDWR = 2;
-    static final int O_CLOEXEC = 02000000;
-    static final int EINTR = 4;
-    static final int ENOENT = 2;
-    static final int EAGAIN = 11;
-    static final int ENODEV = 19;
+public final class Syscalls {
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_TRUNC = 01000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int LOCK_EX = 2;
+    public static final int LOCK_NB = 4;
+    public static final int LOCK_UN = 8;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int EWOULDBLOCK = EAGAIN;
+    public static final int ENODEV = 19;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -36,7 +46,10 @@ final class Syscalls {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
 
-    private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(INT, ADDR, INT), 2);
+    private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(INT, ADDR, INT, INT), 2);
+    private static final MethodHandle DUP = handle("dup", FunctionDescriptor.of(INT, INT), -1);
+    private static final MethodHandle DUP2 = handle("dup2", FunctionDescriptor.of(INT, INT, INT), -1);
+    private static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(INT, INT, INT), -1);
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT), -1);
     private static final MethodHandle READ = handle("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG), -1);
@@ -74,16 +87,48 @@ final class Syscalls {
         return new IllegalStateException(call + " downcall failed", t);
     }
 
-    static int open(String path, int flags) {
+    public static int open(String path, int flags) {
+        return open(path, flags, 0);
+    }
+
+    /** open(2) with the mode that {@code O_CREAT} uses. */
+    public static int open(String path, int flags, int mode) {
         MemorySegment st = STATE.get();
         try (Arena a = Arena.ofConfined()) {
-            return (int) result((int) OPEN.invokeExact(st, a.allocateFrom(path), flags), st);
+            return (int) result((int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode), st);
         } catch (Throwable t) {
             throw broken("open", t);
         }
     }
 
-    static int close(int fd) {
+    public static int dup(int fd) {
+        MemorySegment st = STATE.get();
+        try {
+            return (int) result((int) DUP.invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw broken("dup", t);
+        }
+    }
+
+    public static int dup2(int from, int to) {
+        MemorySegment st = STATE.get();
+        try {
+            return (int) result((int) DUP2.invokeExact(st, from, to), st);
+        } catch (Throwable t) {
+            throw broken("dup2", t);
+        }
+    }
+
+    public static int flock(int fd, int operation) {
+        MemorySegment st = STATE.get();
+        try {
+            return (int) result((int) FLOCK.invokeExact(st, fd, operation), st);
+        } catch (Throwable t) {
+            throw broken("flock", t);
+        }
+    }
+
+    public static int close(int fd) {
         MemorySegment st = STATE.get();
         try {
             return (int) result((int) CLOSE.invokeExact(st, fd), st);
@@ -92,7 +137,7 @@ final class Syscalls {
         }
     }
 
-    static long read(int fd, MemorySegment buf, long n) {
+    public static long read(int fd, MemorySegment buf, long n) {
         MemorySegment st = STATE.get();
         try {
             return result((long) READ.invokeExact(st, fd, buf, n), st);
@@ -101,7 +146,7 @@ final class Syscalls {
         }
     }
 
-    static long write(int fd, MemorySegment buf, long n) {
+    public static long write(int fd, MemorySegment buf, long n) {
         MemorySegment st = STATE.get();
         try {
             return result((long) WRITE.invokeExact(st, fd, buf, n), st);
@@ -111,7 +156,7 @@ final class Syscalls {
     }
 
     /** writev(2) of {@code count} {@code struct iovec} at {@code iov}. */
-    static long writev(int fd, MemorySegment iov, int count) {
+    public static long writev(int fd, MemorySegment iov, int count) {
         MemorySegment st = STATE.get();
         try {
             return result((long) WRITEV.invokeExact(st, fd, iov, count), st);
@@ -120,7 +165,7 @@ final class Syscalls {
         }
     }
 
-    static int ioctl(int fd, long cmd, MemorySegment arg) {
+    public static int ioctl(int fd, long cmd, MemorySegment arg) {
         MemorySegment st = STATE.get();
         try {
             return (int) result((int) IOCTL.invokeExact(st, fd, cmd, arg), st);
@@ -129,7 +174,7 @@ final class Syscalls {
         }
     }
 
-    static int socketpair(int domain, int type, MemorySegment fds) {
+    public static int socketpair(int domain, int type, MemorySegment fds) {
         MemorySegment st = STATE.get();
         try {
             return (int) result((int) SOCKETPAIR.invokeExact(st, domain, type, 0, fds), st);
@@ -138,7 +183,7 @@ final class Syscalls {
         }
     }
 
-    static long recvmsg(int fd, MemorySegment msghdr) {
+    public static long recvmsg(int fd, MemorySegment msghdr) {
         MemorySegment st = STATE.get();
         try {
             return result((long) RECVMSG.invokeExact(st, fd, msghdr, 0), st);
@@ -148,14 +193,14 @@ final class Syscalls {
     }
 
     /** Bytes for a glibc {@code posix_spawn_file_actions_t} (80 on x86-64), with room to spare. */
-    static final long FILE_ACTIONS_SIZE = 128;
+    public static final long FILE_ACTIONS_SIZE = 128;
 
     /**
      * posix_spawnp(3) of {@code argv[0]} whose descriptor {@code keepFd} becomes {@code childFd}
      * in the child and every descriptor above {@code childFd} is closed there (so the child
      * inherits none of the JVM's files, nor the region's lock); returns 0 or a positive errno.
      */
-    static int spawnp(Arena a, MemorySegment pid, MemorySegment file, MemorySegment argv, MemorySegment envp,
+    public static int spawnp(Arena a, MemorySegment pid, MemorySegment file, MemorySegment argv, MemorySegment envp,
                       int keepFd, int childFd) {
         MemorySegment st = STATE.get();
         MemorySegment fa = a.allocate(FILE_ACTIONS_SIZE, 16);
@@ -181,7 +226,7 @@ final class Syscalls {
         }
     }
 
-    static int waitpid(int pid, MemorySegment status, int options) {
+    public static int waitpid(int pid, MemorySegment status, int options) {
         MemorySegment st = STATE.get();
         try {
             return (int) result((int) WAITPID.invokeExact(st, pid, status, options), st);
