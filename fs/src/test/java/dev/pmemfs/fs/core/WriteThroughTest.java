@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pmemfs.device.CrashingRegion;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,29 +14,17 @@ import org.junit.jupiter.api.Test;
  * power failure. Mutations checked by hand: {@code SyncPattern.wrote} answering true always
  * (hot overwrites go to the media: {@link #severalWritesPerFsync_stayInTheCache} fails);
  * {@code CachedPages.forgetClean} forgetting nothing (a stale RAM page is read back:
- * {@link #writeThrough_overCachedPages_readsTheNewBytes} fails); {@code forgetClean} ignoring
- * dirty pages (the dirty tail page is later written back over the written-through bytes:
+ * {@link #writeThrough_overCachedPages_readsTheNewBytes} fails); {@code forgetClean} dropping
+ * dirty pages too (the write goes through and the dirty page is lost:
  * {@link #dirtyPage_fallsBackToTheCache} fails).
  */
-final class WriteThroughTest {
+final class WriteThroughTest extends MountedFsFixture {
     private static final int B = FileSystem.BLOCK;
-    private CrashingRegion region;
-    private FileSystem fs;
 
     @BeforeEach
     void setUp() {
-        region = CrashingRegion.create(32L << 20);
-        Format.mkfs(region, 4096, false, p -> { });
-        region.persist(0, region.dataSize());
-        fs = FileSystem.mount(region, MountOptions.defaults());
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (fs != null) {
-            fs.close();
-        }
-        region.close();
+        start(32L << 20, MountOptions.defaults());
+        region.persist(0, region.dataSize()); // mkfs durable: the power failures below keep it
     }
 
     private long throughBytes() {
@@ -53,7 +39,7 @@ final class WriteThroughTest {
     private void powerFail() {
         fs.abandon();
         region.powerFail();
-        fs = FileSystem.mount(region, MountOptions.defaults());
+        fs = FileSystem.mount(region, opts);
     }
 
     @Test
