@@ -677,6 +677,18 @@ public final class CachedPages implements Pages {
         if (writtenPages.get() > writtenLimit()) {
             writer.trimWritten(writtenLimit() + cachePages / 8);
             writeback.wake();
+        } else {
+            writer.compactWritten();
+        }
+    }
+
+    /** Entries in the written pages' queue, live or stale (for tests). */
+    int writtenEntries() {
+        flushLock.lock();
+        try {
+            return writer.writtenEntries();
+        } finally {
+            flushLock.unlock();
         }
     }
 

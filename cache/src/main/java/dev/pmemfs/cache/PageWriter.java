@@ -319,13 +319,29 @@ final class PageWriter {
     }
 
     /**
+     * Drops the stale entries of the written queue (pages dirtied, promoted, dropped or queued
+     * again since) once they outnumber the live ones by 4096. After every batch, not only when
+     * written pages pass their limit: a file whose few pages are rewritten and fsync'd again and
+     * again queues an entry per write-back and never reaches the limit, so the queue grew
+     * without bound. Amortised O(1) per entry (a compaction leaves only live entries).
+     */
+    void compactWritten() {
+        if (written.size() > 2 * writtenPages.get() + 4096) {
+            written.compact();
+        }
+    }
+
+    /** Entries in the written queue, live or stale (for tests). */
+    int writtenEntries() {
+        return written.size();
+    }
+
+    /**
      * Evicts the oldest written pages until at most {@code limit} are left: a stream written once
      * and never read again leaves RAM in the order it was written back.
      */
     void trimWritten(long limit) {
-        if (written.size() > 2 * writtenPages.get() + 4096) {
-            written.compact(); // entries of pages dirtied, promoted or dropped since
-        }
+        compactWritten();
         Page p;
         while (writtenPages.get() > limit && (p = written.headPage()) != null) {
             Page victim = p;

@@ -216,4 +216,23 @@ final class CachedPagesTest {
             assertEquals(0.25, s.writeAmplification());
         }
     }
+
+    /**
+     * A few pages rewritten and synced again and again (a small file written a little and
+     * fsync'd each time) must not grow the written pages' queue: each write-back queues an entry,
+     * and before compaction ran after every batch the queue only shrank above the written limit,
+     * which such a file never reaches (100,000 entries here; now at most 4096 + twice the live).
+     */
+    @Test
+    void sync_ofRewrittenPages_keepsTheWrittenQueueBounded() {
+        try (CachedPages pages = new CachedPages(region, pagesOfCache(64))) {
+            for (int i = 0; i < 100_000; i++) {
+                fill(i);
+                pages.write(i % 4, 0, buf, 0, PAGE);
+                pages.sync(new long[] {i % 4});
+            }
+            assertTrue(pages.writtenEntries() <= 4096 + 2 * 4, "written queue entries: " + pages.writtenEntries());
+            assertArrayEquals(filled(99_999), media(3));
+        }
+    }
 }
