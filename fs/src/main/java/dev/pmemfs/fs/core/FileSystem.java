@@ -1037,13 +1037,7 @@ public final class FileSystem implements AutoCloseable {
     void fsync(Inode in) {
         in.syncs.synced();
         if (!in.dirty.isEmpty()) {
-            long[] pages = in.dirty.stream().mapToLong(Long::longValue).toArray();
-            // Forget the pages before writing them back: a write that dirties one again after
-            // this point adds it again, so the next fsync cannot miss it.
-            for (long p : pages) {
-                in.dirty.remove(p);
-            }
-            cached.sync(pages);
+            cached.sync(in.takeDirty()); // forgotten before the write-back (Inode#takeDirty)
         }
         commitWithoutStall();
     }
