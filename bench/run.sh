@@ -302,15 +302,17 @@ for d, _, fs in os.walk(sys.argv[1]):
   echo "$rc $((SECONDS - js))" >"$RAW/$name/$key.rc"
 }
 
-# warm_meta mnt: with RAMP, creates and deletes the metadata jobs' files once in a directory
-# of their own before the timed create: the ramp of the metadata jobs, which are not
-# time-based (each creates NRFILES files; a JIT-compiled server is still warming up then).
+# warm_meta mnt: with RAMP, creates and deletes NRFILES files per job once, under other names
+# (warm.*, in the same directory: the flat targets have no mkdir), before the timed create:
+# the ramp of the metadata jobs, which are not time-based (a JIT-compiled server is still
+# warming up otherwise). The timed jobs' names are never looked up before they run.
 warm_meta() {
   [ "${RAMP//[!0-9]/}" = 0 ] && return
-  mkdir -p "$1/.warm" || return
-  DIR=$1/.warm timeout 120 fio --output=/dev/null "$HERE/jobs/08-filecreate.fio" >/dev/null 2>&1
-  DIR=$1/.warm timeout 120 fio --output=/dev/null "$HERE/jobs/10-filedelete.fio" >/dev/null 2>&1
-  rm -rf "$1/.warm"
+  local j
+  for j in 08-filecreate 10-filedelete; do
+    sed 's/^filename_format=meta\./filename_format=warm./' "$HERE/jobs/$j.fio" >"$WORK/warm-$j.fio"
+    DIR=$1 timeout 120 fio --output=/dev/null "$WORK/warm-$j.fio" >/dev/null 2>&1
+  done
 }
 
 run_target() {
