@@ -1052,7 +1052,7 @@ public final class FileSystem implements AutoCloseable {
             lock.unlock();
         }
         for (Inode in : all) {
-            in.dirty.clear(); // before the write-back, for the reason given in fsync
+            in.takeDirty(); // before the write-back (Inode#takeDirty); syncAll writes every page
         }
         cached.syncAll();
         commitWithoutStall();
