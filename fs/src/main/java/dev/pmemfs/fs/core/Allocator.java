@@ -55,6 +55,8 @@ final class Allocator {
     private WearCounters wear;
     /** Per group: the writes of its blocks (lifetime, from {@link #wear}) plus blocks allocated since. */
     private final long[] groupWear;
+    /** The per-block counts {@link #refreshWear} sums, kept between checkpoints (8 MiB for a 4 GiB region). */
+    private long[] perBlock;
     /** The group wear-aware allocation is filling (-1: none yet), and the block after the last one it gave. */
     private int group = -1;
     private long cursor;
@@ -85,7 +87,7 @@ final class Allocator {
         if (wear == null) {
             return;
         }
-        long[] perBlock = wear.blockWrites();
+        perBlock = wear.blockWrites(perBlock);
         java.util.Arrays.fill(groupWear, 0);
         for (long b = geo.firstDataBlock(); b < geo.backupSuperblock(); b++) {
             groupWear[groupOf(b)] += perBlock[(int) b];
