@@ -65,8 +65,9 @@ public final class PmemRegion extends Region {
     }
 
     /**
-     * Creates a region file of {@code size} bytes (sparse), or with {@code replace} resizes an
-     * existing one. On failure nothing is left behind that was not there before.
+     * Creates a region file of {@code size} bytes, its space reserved ({@link RegionSpace}), or
+     * with {@code replace} resizes an existing one. On failure nothing is left behind that was
+     * not there before.
      */
     public static PmemRegion create(Path path, long size, boolean replace) throws RegionException {
         checkSize(path, size);
@@ -114,6 +115,9 @@ public final class PmemRegion extends Region {
             }
             long size = kind == DeviceKind.BLOCK ? DeviceKind.blockDeviceSize(path) : ch.size();
             checkSize(path, size);
+            if (kind == DeviceKind.FILE) {
+                RegionSpace.reserve(path, size, newSize >= 0); // no holes: a full file system fails here, not in a store
+            }
             arena = Arena.ofShared();
             PersistMode mode = PersistMode.MAP_SYNC;
             MemorySegment seg;

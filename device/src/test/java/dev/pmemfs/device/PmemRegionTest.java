@@ -75,7 +75,7 @@ final class PmemRegionTest {
 
     @Test
     void create_over2GiB_readsBackTheFarEnd() throws IOException {
-        // 3 GiB, sparse: only the written pages and the wear area (6 MiB) are allocated
+        // 3 GiB, every byte reserved on the file system (RegionSpace); on a disk file system that is an extent allocation
         long size = 3L << 30;
         Path file = dir.resolve("big");
         byte[] data = new byte[4096];
@@ -96,10 +96,62 @@ final class PmemRegionTest {
             assertEquals(42, r.getLong(0));
             assertEquals(1, r.wear().blockWrites(far / Region.BLOCK_SIZE));
         }
+        assertTrue(allocated(file) >= size, "not every byte reserved: " + allocated(file) + " of " + size);
+    }
+
+    /** Bytes the file system has allocated to {@code file} ({@code stat}'s blocks). */
+    private static long allocated(Path file) throws IOException {
         Process stat = new ProcessBuilder("stat", "-c", "%b*%B", file.toString()).start();
         String[] blocks = new String(stat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\*");
-        long allocated = Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
-        assertTrue(allocated < 64L << 20, "sparse, yet " + allocated + " bytes allocated");
+        return Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
+    }
+
+    /** A sparse region file (made by an older pmemfs, or by truncate) has its holes backed when it is opened. */
+    @Test
+    void open_sparseFile_reservesItsHoles() throws IOException {
+        Path file = dir.resolve("sparse");
+        PmemRegion.create(file, SIZE, false).close();
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(4 * SIZE); // the tail is a hole
+        }
+        assertTrue(allocated(file) < 4 * SIZE, "the test needs a hole: " + allocated(file));
+        PmemRegion.open(file).close();
+        assertTrue(allocated(file) >= 4 * SIZE, "holes left: " + allocated(file) + " of " + 4 * SIZE);
+    }
+
+    /**
+     * On a file system too small for the region (a 16 MiB tmpfs, mounted for the test: root
+     * only), mkfs is refused with one line and leaves no file; a sparse region file there is
+     * refused at open, and left as it was. Before, the region was created sparse and a store into
+     * a hole faulted once the tmpfs was full (SIGBUS, after the application's write succeeded).
+     */
+    @Test
+    void fileSystemTooSmall_refusedAtCreateAndOpen() throws IOException, InterruptedException {
+        assumeTrue("root".equals(System.getProperty("user.name")), "mounts a tmpfs: root only");
+        Path small = Files.createDirectory(dir.resolve("small"));
+        assumeTrue(new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small.toString())
+                .inheritIO().start().waitFor() == 0, "mount -t tmpfs failed");
+        try {
+            Path file = small.resolve("r");
+            RegionException e = assertThrows(RegionException.class, () -> PmemRegion.create(file, 4 * SIZE, false));
+            assertTrue(e.getMessage().contains("does not fit on its file system"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertFalse(Files.exists(file), "a refused create leaves no file");
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(4 * SIZE);
+                raf.seek(100);
+                raf.write(7);
+            }
+            e = assertThrows(RegionException.class, () -> PmemRegion.open(file));
+            assertTrue(e.getMessage().contains("sparse file") && e.getMessage().contains("free space there"), e.getMessage());
+            assertEquals(4 * SIZE, Files.size(file), "the refused file is left as it was");
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+                raf.seek(100);
+                assertEquals(7, raf.read());
+            }
+        } finally {
+            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+        }
     }
 
     @Test
