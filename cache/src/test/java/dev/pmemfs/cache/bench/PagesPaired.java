@@ -38,9 +38,10 @@ import java.util.SplittableRandom;
  * <p><b>The heap's first touch.</b> Every page and copy target above is touched before it is
  * timed, but the Java heap is not: until the young generation has been filled once, every 4 KiB
  * of new objects costs a page fault (the kernel clears the page), and a fresh JVM reaches its
- * first young collection after about 20 pairs of {@code cached write new 1M} (some 200 bytes of
- * objects per page). Measured: the same batch took 6.3 ms before the first collection and
- * 4.8 ms after it, with the copy at 4.1-4.4 ms throughout. A mount that has run for a while
+ * first young collection after about 20 pairs of {@code cached write new 1M}. Measured with 178
+ * bytes of objects per page: a 64 MiB batch that faulted (715 faults, counted in
+ * /proc/thread-self/stat) took 5.5-6.5 ms on a quiet machine and 12-18 ms while other benches
+ * ran, one that did not 4.2-5.5 ms, the copy 3.3-4.4 ms throughout. A mount that has run for a while
  * never pays this again, so the numbers that describe it come from a run with
  * {@code -XX:+AlwaysPreTouch} (the JVM touches its initial heap at start); the first line of the
  * output says which kind of run it is, and both are worth reporting. Run from the repository
