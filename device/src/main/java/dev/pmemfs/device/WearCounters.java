@@ -273,7 +273,16 @@ public final class WearCounters {
 
     /** Stores that touched each block (lifetime), indexed by block: one O(blocks) pass. */
     public long[] blockWrites() {
-        long[] n = new long[single.length];
+        return blockWrites(null);
+    }
+
+    /**
+     * {@link #blockWrites()} into {@code into} when it has one entry per block (else into a new
+     * array), for a caller that asks often: the array of a large region is big enough that the
+     * collector allocates it outside the young generation.
+     */
+    public long[] blockWrites(long[] into) {
+        long[] n = into != null && into.length == single.length ? into : new long[single.length];
         long open = 0;
         for (int b = 0; b < n.length; b++) {
             open += (long) BLOCK.getVolatile(starts, b) - (long) BLOCK.getVolatile(ends, b);
