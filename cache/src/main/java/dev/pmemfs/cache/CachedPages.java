@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * watermarks bound the dirty pages, {@link PageWriter#trimWritten} the written ones.
  *
  * <p><b>Multi-page requests</b> are one operation: pages are looked up and dirtied in one pass,
- * a run of whole new pages is copied at once into adjacent slab slots ({@link #storeNewRun}),
+ * a run of whole new pages is copied at once into adjacent slab slots ({@link NewRunWriter}),
  * one write-back mark is queued per run of adjacent pages, and the cache is resized and the
  * writer throttled once per request.
  *
@@ -109,6 +109,8 @@ public final class CachedPages implements Pages {
     private final PageSlab slab;
     /** Stores batches of dirty pages; keeps the dirty order and the written pages' order. */
     private final PageWriter writer;
+    /** Writes runs of whole new pages with one copy. */
+    private final NewRunWriter newRuns;
     private volatile boolean closed;
 
     private final LongAdder hits = new LongAdder();
@@ -139,7 +141,8 @@ public final class CachedPages implements Pages {
                 })
                 .build();
         this.eviction = clean.policy().eviction().orElseThrow();
-        this.writer = new PageWriter(region, config, slab, held, dirtyPages, writtenPages, evictions, this::free);
+        this.writer = new PageWriter(region, config, held, dirtyPages, writtenPages, evictions, this::free);
+        this.newRuns = new NewRunWriter(slab, held, clean.asMap(), dirtyPages, this::free);
         this.writeback = new Writeback(this, config.writebackDelay());
         writeback.start();
     }
@@ -255,7 +258,7 @@ public final class CachedPages implements Pages {
                     for (int i = 0; i < n; i++) {
                         int off = i == 0 ? offsetInFirst : 0;
                         int chunk = (int) Math.min(PAGE_SIZE - off, length - done);
-                        slices[i] = held[i].bytes().asSlice(off, chunk).asReadOnly();
+                        slices[i] = held[i].memory().asSlice(held[i].offset() + off, chunk).asReadOnly();
                         done += chunk;
                     }
                     reader.accept(slices, n);
@@ -276,7 +279,7 @@ public final class CachedPages implements Pages {
     /** A page with memory from the slab (or the heap when the slab is exhausted). */
     private Page newPage() {
         int slot = slab.take();
-        return slot < 0 ? new Page(MemorySegment.ofArray(new byte[PAGE_SIZE]), -1) : new Page(slab.slot(slot), slot);
+        return slot < 0 ? new Page(MemorySegment.ofArray(new byte[PAGE_SIZE]), -1) : new Page(slab.chunk(slot), slot);
     }
 
     /** Gives a page's memory back; readers still holding the page see it dead and look again. */
@@ -403,34 +406,20 @@ public final class CachedPages implements Pages {
     }
 
     /**
-     * Writes whole pages that are not in RAM with one copy: takes adjacent slab slots, copies
-     * the run into them before any other thread can see the pages, then inserts each page under
-     * its key lock. A page that another thread put in RAM meanwhile (or all of them, when the
-     * slab has no adjacent free slots) is written the ordinary way. Why: 256 copies of 4 KiB
-     * and their per-page bookkeeping cost a 1 MiB write about twice a copy's time.
+     * Writes whole pages that are not in RAM with one copy ({@link NewRunWriter}); the pages it
+     * could not put in RAM that way (another thread did meanwhile, or the slab has no adjacent
+     * free slots) are written the ordinary way.
      */
     private void storeNewRun(long[] pages, boolean[] fresh, int from, int end, MemorySegment src, long srcOffset,
                              long now, boolean[] dirtied) {
-        int count = end - from;
-        int first = slab.takeRun(count);
-        if (first >= 0) {
-            MemorySegment.copy(src, srcOffset, slab.chunk(first), PageSlab.offset(first), (long) count * PAGE_SIZE);
+        if (newRuns.write(pages, from, end, src, srcOffset, now, dirtied) == end - from) {
+            return;
         }
-        for (int k = 0; k < count; k++) {
-            int i = from + k;
-            if (first >= 0) {
-                Page made = new Page(slab.slot(first + k), first + k);
-                made.dirty = true;
-                made.dirtySince = now;
-                Page in = held.compute(pages[i], (key, p) -> p != null || clean.asMap().containsKey(key) ? p : made);
-                if (in == made) {
-                    dirtyPages.incrementAndGet();
-                    dirtied[i] = true;
-                    continue;
-                }
-                free(made); // never seen by another thread
+        for (int i = from; i < end; i++) {
+            if (!dirtied[i]) {
+                dirtied[i] = storePage(pages[i], 0, src, srcOffset + (long) (i - from) * PAGE_SIZE, PAGE_SIZE,
+                        fresh != null && fresh[i], now);
             }
-            dirtied[i] = storePage(pages[i], 0, src, srcOffset + (long) k * PAGE_SIZE, PAGE_SIZE, fresh != null && fresh[i], now);
         }
     }
 
@@ -718,7 +707,7 @@ public final class CachedPages implements Pages {
     private Page load(long page) {
         misses.increment();
         Page p = newPage();
-        region.read(page * PAGE_SIZE, p.bytes(), 0, PAGE_SIZE);
+        region.read(page * PAGE_SIZE, p.memory(), p.offset(), PAGE_SIZE);
         return p;
     }
 

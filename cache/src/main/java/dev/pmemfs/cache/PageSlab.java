@@ -22,8 +22,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>At most {@code cacheBytes * 5 / 4} is allocated; when every slot is taken (evictions lag
  * behind for a moment), {@link #take} answers -1 and the caller uses a heap page. Thread
- * safety: everything is guarded by {@code this}, except {@link #slot} and {@link #chunk}, which
- * read only chunks published before the slot was handed out.
+ * safety: everything is guarded by {@code this}.
  */
 final class PageSlab implements AutoCloseable {
     static final int CHUNK_SLOTS = 4096;
@@ -130,11 +129,6 @@ final class PageSlab implements AutoCloseable {
     synchronized void release(int slot) {
         free[slot >>> 6] |= 1L << slot;
         freeCount++;
-    }
-
-    /** The memory of a slot handed out by {@link #take}. */
-    MemorySegment slot(int slot) {
-        return chunk(slot).asSlice((long) (slot % CHUNK_SLOTS) * Pages.PAGE_SIZE, Pages.PAGE_SIZE);
     }
 
     /** The chunk that holds a slot handed out by {@link #take}; the slot starts at {@link #offset}. */

@@ -43,7 +43,6 @@ final class PageWriter {
 
     private final Region region;
     private final CacheConfig config;
-    private final PageSlab slab;
     private final ConcurrentMap<Long, Page> held;
     private final AtomicLong dirtyPages;
     private final AtomicLong writtenPages;
@@ -66,11 +65,10 @@ final class PageWriter {
     private record DirtyMark(long page, int count, long since) {
     }
 
-    PageWriter(Region region, CacheConfig config, PageSlab slab, ConcurrentMap<Long, Page> held,
+    PageWriter(Region region, CacheConfig config, ConcurrentMap<Long, Page> held,
                AtomicLong dirtyPages, AtomicLong writtenPages, LongAdder evictions, Consumer<Page> free) {
         this.region = region;
         this.config = config;
-        this.slab = slab;
         this.held = held;
         this.dirtyPages = dirtyPages;
         this.writtenPages = writtenPages;
@@ -258,9 +256,9 @@ final class PageWriter {
             if (count == 1) {
                 storeToMedia(at[runStart], got[runStart]);
             } else {
-                int slot = got[runStart].slot();
+                Page head = got[runStart];
                 long length = (long) count * PAGE_SIZE;
-                region.write(at[runStart] * PAGE_SIZE, slab.chunk(slot), PageSlab.offset(slot), length);
+                region.write(at[runStart] * PAGE_SIZE, head.memory(), head.offset(), length);
                 mediaBytes.add(length);
             }
             for (int i = runStart; i < n; i++) {
@@ -368,27 +366,28 @@ final class PageWriter {
      */
     private void storeToMedia(long page, Page p) {
         long base = page * PAGE_SIZE;
-        MemorySegment ram = p.bytes();
+        MemorySegment ram = p.memory();
+        long at = p.offset();
         if (whole(p)) {
-            region.write(base, ram, 0, PAGE_SIZE);
+            region.write(base, ram, at, PAGE_SIZE);
             mediaBytes.add(PAGE_SIZE);
             return;
         }
         MemorySegment media = region.view(base, PAGE_SIZE);
-        long diff = MemorySegment.mismatch(ram, 0, PAGE_SIZE, media, 0, PAGE_SIZE);
+        long diff = MemorySegment.mismatch(ram, at, at + PAGE_SIZE, media, 0, PAGE_SIZE);
         if (diff < 0) {
             linesSkipped.add(LINES);
             return;
         }
         int first = (int) (diff / LINE);
         int last = LINES - 1;
-        while (last > first && MemorySegment.mismatch(ram, (long) last * LINE, (long) (last + 1) * LINE,
+        while (last > first && MemorySegment.mismatch(ram, at + (long) last * LINE, at + (long) (last + 1) * LINE,
                 media, (long) last * LINE, (long) (last + 1) * LINE) < 0) {
             last--;
         }
         long length = (long) (last - first + 1) * LINE;
         linesSkipped.add(LINES - (last - first + 1));
-        region.write(base + (long) first * LINE, ram, (long) first * LINE, length);
+        region.write(base + (long) first * LINE, ram, at + (long) first * LINE, length);
         mediaBytes.add(length);
     }
 }

@@ -31,11 +31,23 @@ import java.util.SplittableRandom;
  *   <li>{@code DAX write 1M}: 1 MiB writes through {@link DirectPages}, each with its persist;
  *   <li>{@code cached write hit 4K}: 4 KiB writes at random offsets of 64 MiB of cached pages.
  * </ul>
- * The last line says how many pages write-back stored in how many copies (runs of pages
- * adjacent on the media and in the slab go in one copy). Run from the repository root after the
- * classpath step of {@link StreamBench}:
+ * Each line also says how many bytes the page path allocated on the Java heap per 4 KiB page. The
+ * last line says how many pages write-back stored in how many copies (runs of pages adjacent on
+ * the media and in the slab go in one copy).
+ *
+ * <p><b>The heap's first touch.</b> Every page and copy target above is touched before it is
+ * timed, but the Java heap is not: until the young generation has been filled once, every 4 KiB
+ * of new objects costs a page fault (the kernel clears the page), and a fresh JVM reaches its
+ * first young collection after about 20 pairs of {@code cached write new 1M}. Measured with 178
+ * bytes of objects per page: a 64 MiB batch that faulted (715 faults, counted in
+ * /proc/thread-self/stat) took 5.5-6.5 ms on a quiet machine and 12-18 ms while other benches
+ * ran, one that did not 4.2-5.5 ms, the copy 3.3-4.4 ms throughout. A mount that has run for a while
+ * never pays this again, so the numbers that describe it come from a run with
+ * {@code -XX:+AlwaysPreTouch} (the JVM touches its initial heap at start); the first line of the
+ * output says which kind of run it is, and both are worth reporting. Run from the repository
+ * root after the classpath step of {@link StreamBench}:
  * <pre>
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED \
+ * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED [-XX:+AlwaysPreTouch] \
  *     -cp cache/target/test-classes:cache/target/classes:device/target/classes:$(cat /tmp/cache-cp.txt) \
  *     dev.pmemfs.cache.bench.PagesPaired [rounds [case]]
  * </pre>
@@ -49,6 +61,8 @@ public final class PagesPaired {
     private static final long SET = 64L << 20;
     private static final long BIG = 1L << 30;
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** Bytes the page path allocated in the measured batches of the current case. */
+    private static long allocated;
 
     private final CachedPages cached;
     private final DirectPages direct;
@@ -70,6 +84,9 @@ public final class PagesPaired {
     public static void main(String[] args) throws IOException {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
         String only = args.length > 1 ? args[1] : ""; // run only the cases whose name contains this (for profiling)
+        boolean pretouched = ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+AlwaysPreTouch");
+        System.out.println(pretouched ? "heap pre-touched (-XX:+AlwaysPreTouch): as a mount that has run for a while"
+                : "heap not pre-touched: the first ~20 pairs of a case that allocates pay page faults on new heap");
         Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "pagespaired");
         Path file = dir.resolve("region");
         try (Arena arena = Arena.ofShared()) {
@@ -99,17 +116,20 @@ public final class PagesPaired {
                 cached.read(pages(at / PAGE), 0, 0, buffer, 0, MIB);
             }
         }
-        measure(only, "cached write new 1M", () -> pairs(rounds, this::copy64M, this::writeNew, this::dropNew));
-        measure(only, "fsync 1G", () -> pairs(Math.max(3, rounds / 2), this::copy1G, cached::syncAll, this::dirty1G));
-        measure(only, "cached read hit 1M", () -> pairs(rounds, this::copy1MRandom, this::readHit1M, () -> { }));
-        measure(only, "DAX write 1M", () -> pairs(rounds, this::copy1MRandom, this::daxWrite1M, () -> { }));
-        measure(only, "cached write hit 4K", () -> pairs(rounds, this::copy4KRandom, this::writeHit4K, () -> { }));
+        long perMiB = MIB / PAGE;
+        measure(only, "cached write new 1M", SET / PAGE, () -> pairs(rounds, this::copy64M, this::writeNew, this::dropNew));
+        measure(only, "fsync 1G", BIG / PAGE, () -> pairs(Math.max(3, rounds / 2), this::copy1G, cached::syncAll, this::dirty1G));
+        measure(only, "cached read hit 1M", 64 * perMiB, () -> pairs(rounds, this::copy1MRandom, this::readHit1M, () -> { }));
+        measure(only, "DAX write 1M", 64 * perMiB, () -> pairs(rounds, this::copy1MRandom, this::daxWrite1M, () -> { }));
+        measure(only, "cached write hit 4K", 8192, () -> pairs(rounds, this::copy4KRandom, this::writeHit4K, () -> { }));
     }
 
-    /** Runs and reports a case when its name contains {@code only}. */
-    private static void measure(String only, String name, java.util.function.Supplier<double[]> ratios) {
+    /** Runs and reports a case when its name contains {@code only}; a page batch handles {@code pages} pages. */
+    private static void measure(String only, String name, long pages, java.util.function.Supplier<double[]> ratios) {
         if (name.contains(only)) {
-            report(name, ratios.get());
+            allocated = 0;
+            double[] r = ratios.get();
+            report(name, r, (double) allocated / r.length / pages);
         }
     }
 
@@ -192,17 +212,23 @@ public final class PagesPaired {
         for (int r = -1; r < rounds; r++) {
             long c;
             long o;
+            long a;
             if ((r & 1) == 0) {
                 c = cpu(copy);
                 reset.run();
+                a = heapAllocated();
                 o = cpu(op);
+                a = heapAllocated() - a;
             } else {
                 reset.run();
+                a = heapAllocated();
                 o = cpu(op);
+                a = heapAllocated() - a;
                 c = cpu(copy);
             }
             if (r >= 0) {
                 ratios[r] = (double) c / o;
+                allocated += a;
             }
         }
         return ratios;
@@ -214,10 +240,15 @@ public final class PagesPaired {
         return CPU.getCurrentThreadCpuTime() - t0;
     }
 
-    private static void report(String name, double[] ratios) {
+    /** Bytes this thread has allocated on the heap so far. */
+    private static long heapAllocated() {
+        return ((com.sun.management.ThreadMXBean) CPU).getCurrentThreadAllocatedBytes();
+    }
+
+    private static void report(String name, double[] ratios, double bytesPerPage) {
         double[] s = ratios.clone();
         Arrays.sort(s);
-        System.out.printf("%-22s page bandwidth / copy bandwidth: median %.2f (min %.2f, max %.2f, %d pairs)%n",
-                name, s[s.length / 2], s[0], s[s.length - 1], s.length);
+        System.out.printf("%-22s page bandwidth / copy bandwidth: median %.2f (min %.2f, max %.2f, %d pairs); %.0f B of heap per page%n",
+                name, s[s.length / 2], s[0], s[s.length - 1], s.length, bytesPerPage);
     }
 }
