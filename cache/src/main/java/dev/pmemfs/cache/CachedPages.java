@@ -522,6 +522,12 @@ public final class CachedPages implements Pages {
                 continue;
             }
             checkPage(page);
+            if (!held.containsKey(page) && !clean.asMap().containsKey(page)) {
+                // Not in RAM, and the caller keeps loaders of these pages out: nothing to forget.
+                // The usual case of a file written through (every write of a log); two lookups
+                // instead of a compute that locks a bin and installs a reservation node in it.
+                continue;
+            }
             held.compute(page, (k, p) -> {
                 if (p == null) {
                     clean.asMap().computeIfPresent(k, (kk, c) -> {
