@@ -57,7 +57,7 @@ final class Page extends StampedLock {
     private long version;
     /**
      * The write-back that queued this page in {@link WrittenQueue} last (0: not queued as written);
-     * a queue entry with another number is stale. Changed under the page's key 
+     * a queue entry with another number is stale. Changed under the page's key lock.
      */
     volatile long writtenSeq;
 
@@ -83,14 +83,14 @@ final class Page extends StampedLock {
         return slot;
     }
 
-    /** How many writes the bytes have had; stable while the caller holds the read  */
+    /** How many writes the bytes have had; stable while the caller holds the read lock. */
     long version() {
         return version;
     }
 
     /**
      * The segment that holds the page's bytes, at {@link #offset}, for copies made under the
-     * cache's per-key lock or the read 
+     * cache's per-key lock or the read lock.
      */
     MemorySegment memory() {
         return memory;
