@@ -116,7 +116,7 @@ public final class PmemRegion extends Region {
             long size = kind == DeviceKind.BLOCK ? DeviceKind.blockDeviceSize(path) : ch.size();
             checkSize(path, size);
             if (kind == DeviceKind.FILE) {
-                RegionSpace.reserve(path, size, newSize >= 0); // no holes: a full file system fails here, not in a store
+                RegionSpace.reserve(lock.fd(), path, size, newSize >= 0); // no holes: a full file system fails here, not in a store
             }
             arena = Arena.ofShared();
             PersistMode mode = PersistMode.MAP_SYNC;

@@ -23,6 +23,10 @@ import java.nio.file.Path;
  * being closed, and a second open in the same process conflicts with it just like another
  * process does.
  *
+ * <p>The descriptor is opened read-write so that {@link RegionSpace} can reserve the file's space
+ * through it ({@code posix_fallocate} needs a writable descriptor) instead of opening the file
+ * once more; the region's own channel is read-write too, so this asks for nothing new.
+ *
  * <p>Thread safety: immutable; {@link #close()} once.
  */
 @SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
@@ -31,7 +35,7 @@ final class RegionLock implements AutoCloseable {
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO_VALUE = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final int O_RDONLY = 0;
+    private static final int O_RDWR = 2;
     private static final int O_CLOEXEC = 0x80000;
     private static final int LOCK_EX = 2;
     private static final int LOCK_NB = 4;
@@ -53,7 +57,7 @@ final class RegionLock implements AutoCloseable {
     static RegionLock tryAcquire(Path path) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(STATE);
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toAbsolutePath().toString()), O_RDONLY | O_CLOEXEC);
+            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toAbsolutePath().toString()), O_RDWR | O_CLOEXEC);
             if (fd < 0) {
                 throw new IOException("cannot open it to lock it (errno " + (int) ERRNO_VALUE.get(state, 0L) + ")");
             }
@@ -71,6 +75,11 @@ final class RegionLock implements AutoCloseable {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /** The locked descriptor, read-write, open until {@link #close}. */
+    int fd() {
+        return fd;
     }
 
     /** Releases the lock. */

@@ -1,15 +1,10 @@
 package dev.pmemfs.device;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -34,62 +29,44 @@ import java.nio.file.Path;
 @SuppressWarnings("restricted") // downcalls to libc: pmemfs runs with --enable-native-access
 final class RegionSpace {
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final StructLayout STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_VALUE = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final int O_RDWR = 2;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int SEEK_HOLE = 4;
     private static final int ENOSPC = 28;
     private static final int EFBIG = 27;
-    private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), ERRNO);
     private static final MethodHandle LSEEK = LINKER.downcallHandle(LINKER.defaultLookup().find("lseek").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     /** Returns an error number itself (it does not set errno). */
     private static final MethodHandle FALLOCATE = LINKER.downcallHandle(
             LINKER.defaultLookup().find("posix_fallocate").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private RegionSpace() {
     }
 
     /**
-     * Reserves space for the first {@code size} bytes of the file at {@code path}: nothing to do
-     * when it has no hole below {@code size}; a clear {@link RegionException} when its file system
-     * lacks the space ({@code created}: the mkfs wording, else the mount's).
+     * Reserves space for the first {@code size} bytes of the file at {@code path}, open as
+     * {@code fd} for writing (the region's lock holds it): nothing to do when it has no hole below
+     * {@code size}; a clear {@link RegionException} when its file system lacks the space
+     * ({@code created}: the mkfs wording, else the mount's).
      */
-    static void reserve(Path path, long size, boolean created) throws RegionException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(STATE);
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toAbsolutePath().toString()), O_RDWR | O_CLOEXEC);
-            if (fd < 0) {
-                throw new RegionException("region " + path + ": cannot open it to reserve its space (errno "
-                        + (int) ERRNO_VALUE.get(state, 0L) + ")");
-            }
-            int rc;
-            try {
-                long hole = (long) LSEEK.invokeExact(fd, 0L, SEEK_HOLE); // -1 where SEEK_HOLE is not supported: from 0
-                long from = hole < 0 ? 0 : Math.min(hole, size);
-                rc = from >= size ? 0 : (int) FALLOCATE.invokeExact(fd, from, size - from);
-            } finally {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            }
-            if (rc == ENOSPC || rc == EFBIG) {
-                throw new RegionException("region " + path + ": " + Region.formatSize(size) + (created
-                        ? " does not fit on its file system (" + free(path) + " free); choose a smaller --size or free space there"
-                        : " is a sparse file and its file system has no space left to back it (" + free(path)
-                        + " free); writes to it would fail: free space there first"));
-            }
-            if (rc != 0) {
-                throw new RegionException("region " + path + ": cannot reserve its space (posix_fallocate: error " + rc + ")");
-            }
-        } catch (RegionException | RuntimeException | Error e) {
+    static void reserve(int fd, Path path, long size, boolean created) throws RegionException {
+        int rc;
+        try {
+            long hole = (long) LSEEK.invokeExact(fd, 0L, SEEK_HOLE); // -1 where SEEK_HOLE is not supported: from 0
+            long from = hole < 0 ? 0 : Math.min(hole, size);
+            rc = from >= size ? 0 : (int) FALLOCATE.invokeExact(fd, from, size - from);
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+        if (rc == ENOSPC || rc == EFBIG) {
+            throw new RegionException("region " + path + ": " + Region.formatSize(size) + (created
+                    ? " does not fit on its file system (" + free(path) + " free); choose a smaller --size or free space there"
+                    : " is a sparse file and its file system has no space left to back it (" + free(path)
+                    + " free); writes to it would fail: free space there first"));
+        }
+        if (rc != 0) {
+            throw new RegionException("region " + path + ": cannot reserve its space (posix_fallocate: error " + rc + ")");
         }
     }
 
