@@ -3,7 +3,6 @@ package dev.pmemfs.cache;
 import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,8 +30,8 @@ import java.util.function.Consumer;
  * ({@link PageSlab} has the figures), and a run is one wear count and one bounds check.
  *
  * <p>Guards: {@code flushLock} (held by every caller of a method here, except {@link #mark},
- * which writers call) guards {@link #written} and the batch; {@code order} is a concurrent
- * queue; counters are atomic.
+ * which writers call) guards {@link #written} and the batch; {@code order} is thread-safe
+ * ({@link DirtyOrder}); counters are atomic.
  */
 final class PageWriter {
     private static final int PAGE_SIZE = Pages.PAGE_SIZE;
@@ -52,7 +51,7 @@ final class PageWriter {
      * The order in which pages became dirty, for age- and watermark-driven write-back in O(1)
      * per page. A mark whose page was written back, or dirtied again later, is stale and skipped.
      */
-    private final ConcurrentLinkedQueue<DirtyMark> order = new ConcurrentLinkedQueue<>();
+    private final DirtyOrder order = new DirtyOrder();
     private final WrittenQueue written = new WrittenQueue();
 
     final LongAdder writebacks = new LongAdder();
@@ -60,10 +59,6 @@ final class PageWriter {
     final LongAdder linesSkipped = new LongAdder();
     /** Copies to the media (one per run of pages copied together, or per page). */
     final LongAdder copies = new LongAdder();
-
-    /** A run of {@code count} adjacent pages from {@code page} that became dirty at {@code since}. */
-    private record DirtyMark(long page, int count, long since) {
-    }
 
     PageWriter(Region region, CacheConfig config, ConcurrentMap<Long, Page> held,
                AtomicLong dirtyPages, AtomicLong writtenPages, LongAdder evictions, Consumer<Page> free) {
@@ -78,7 +73,7 @@ final class PageWriter {
 
     /** Notes that {@code count} pages from {@code page} became dirty at {@code since}. */
     void mark(long page, int count, long since) {
-        order.add(new DirtyMark(page, count, since));
+        order.add(page, count, since);
     }
 
     /**
@@ -89,13 +84,12 @@ final class PageWriter {
     long[] takeOldest(int count, long cutoff) {
         long[] out = new long[Math.min(count, Math.max(16, (int) Math.min(Integer.MAX_VALUE - 8, dirtyPages.get())))];
         int n = 0;
-        DirtyMark m;
-        while (n < count && (m = order.peek()) != null && m.since() - cutoff <= 0) {
-            order.poll();
-            for (int i = 0; i < m.count(); i++) {
-                long page = m.page() + i;
+        long[] m = new long[3]; // first page, count, since
+        while (n < count && order.pollUpTo(cutoff, m)) {
+            for (int i = 0; i < m[1]; i++) {
+                long page = m[0] + i;
                 Page p = held.get(page);
-                if (p != null && p.dirty && p.dirtySince == m.since()) {
+                if (p != null && p.dirty && p.dirtySince == m[2]) {
                     if (n == out.length) {
                         out = Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
                     }
