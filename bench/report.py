@@ -294,6 +294,44 @@ def wa_of(raw, t, key):
                      load(os.path.join(raw, t, f"{key}.stats-after.json")))
 
 
+def repeated_cells(raw, ran, rows, run):
+    """Markdown: for the keys run several times (run.sh REPEAT_KEYS), each target's runs as a
+    ratio to the median of the C RAM fs, and cached over DAX per mode pair."""
+    keys = [k for k in dict.fromkeys(r[0] for r in rows)
+            if any(os.path.exists(os.path.join(raw, t, f"{k}.runs.json")) for t in ran)]
+    if not keys:
+        return []
+    runs = {(t, k): (load(os.path.join(raw, t, f"{k}.runs.json")) or {}).get("iops") for t in ran for k in keys}
+
+    def med(v):
+        return sorted(v)[(len(v) - 1) // 2] if v else None
+    md = [f"### Repeated cells ({run.get('repeats', '?')} runs each, one mount)", "",
+          "These cells move most between runs on this machine, so each ran several times in a row; the "
+          "table above shows the median run. Here: median (lowest-highest) of the runs, as ratios to "
+          f"{LABELS[BASE]}'s median run. *cached/DAX* is the median cached run over the median DAX run "
+          "of the same frontend.", ""]
+    pairs = [(c, d, f) for c, d, f in (("pmemfs-kernel-cached", "pmemfs-kernel-dax", "kern"),
+                                       ("pmemfs-cached", "pmemfs-dax", "jnr")) if c in ran and d in ran]
+    shown = [t for t in ran if t != BASE]
+    md.append("| job | " + " | ".join(SHORT[t] for t in shown) + "".join(f" | cached/DAX {f}" for _, _, f in pairs) + " |")
+    md.append("|---|" + "--:|" * (len(shown) + len(pairs)))
+    for k in keys:
+        base = med(runs.get((BASE, k)) or [])
+        cells = []
+        for t in shown:
+            v = runs.get((t, k))
+            if not v or not base:
+                cells.append("–")
+                continue
+            cells.append(f"{med(v) / base:.2f} ({min(v) / base:.2f}-{max(v) / base:.2f})")
+        for c, d, _ in pairs:
+            vc, vd = runs.get((c, k)), runs.get((d, k))
+            cells.append(f"{med(vc) / med(vd):.2f}" if vc and vd and med(vd) else "–")
+        md.append(f"| {k} | " + " | ".join(cells) + " |")
+    md.append("")
+    return md
+
+
 def main(out):
     raw = os.path.join(out, "raw")
     run = load(os.path.join(raw, "run.json")) or {}
@@ -367,6 +405,7 @@ def main(out):
         absval = f"{fmt(base[0], unit)}{'' if unit == 'MB/s' else ' ' + unit}" if base else "–"
         md.append(f"| {label} | {absval} | " + " | ".join(cells) + " |")
     md += ["", "Columns: " + "; ".join(f"{SHORT[t]} = {LABELS[t]}" for t in [BASE] + others if t in ran) + ".", ""]
+    md += repeated_cells(raw, ran, rows, run)
 
     md += ["## Throughput and latency", "",
            "Latency is fio's completion latency per operation in µs (p50 / p99 / p99.9). "

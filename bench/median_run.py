@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""median_run.py PREFIX: of the repeated runs PREFIX.run<N>.json of one job (fio JSON), copies the
+one with the median throughput (read + write IOPS of the first job group) to PREFIX.json and
+writes every run's figure to PREFIX.runs.json, for report.py's range. Called by run.sh."""
+import glob
+import json
+import re
+import shutil
+import sys
+
+
+def iops(path):
+    job = json.load(open(path))["jobs"][0]
+    return job["read"]["iops"] + job["write"]["iops"]
+
+
+def main(prefix):
+    runs = sorted(glob.glob(glob.escape(prefix) + ".run*.json"),
+                  key=lambda p: int(re.search(r"\.run(\d+)\.json$", p).group(1)))
+    if not runs:
+        sys.exit(f"median_run.py: no runs {prefix}.run*.json")
+    figures = [(iops(p), p) for p in runs]
+    ranked = sorted(figures)
+    median = ranked[(len(ranked) - 1) // 2]  # the lower middle of an even count
+    shutil.copyfile(median[1], prefix + ".json")
+    with open(prefix + ".runs.json", "w") as f:
+        json.dump({"iops": [v for v, _ in figures], "median_run": runs.index(median[1]) + 1}, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
