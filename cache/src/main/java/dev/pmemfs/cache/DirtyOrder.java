@@ -13,9 +13,10 @@ package dev.pmemfs.cache;
  * surviving each; with this ring, 3-10 ms with 0.35 MB ({@code -Xlog:gc+age=trace}). Here a
  * mark is 20 bytes in three arrays that the collector moves, if at all, without looking inside.
  *
- * <p>Thread-safe: writers add marks under their page locks while the write-back, holding
- * {@link CachedPages}' {@code flushLock}, takes them; each call holds this object's monitor
- * for O(1) amortised work (growing and shrinking copy the ring).
+ * <p>Thread-safe: writers add marks (after dirtying their pages; the write-back re-adds one
+ * inside a page's key lock) while the write-back, holding {@link CachedPages}' {@code flushLock},
+ * takes them; each call holds this object's monitor for O(1) amortised work (growing and
+ * shrinking copy the ring).
  */
 final class DirtyOrder {
     /** Capacity the ring starts at and never shrinks below (a power of two). */
