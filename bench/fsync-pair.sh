@@ -7,10 +7,12 @@
 #        (daemon on CPU 1); default both.
 # Env: PAIRS (6), PAIR_RUNTIME (2: seconds per run), PRE (1: first run the bench's data jobs on each mount,
 #      as make bench does, so the cache holds dirty data and the JIT has seen the data paths;
-#      0: fresh mounts), CACHE (2G), REGION_SIZE (4G), PMEMFS (bin/pmemfs).
+#      0: fresh mounts), WARM (5: seconds of the job on each mount before the pairs, as run.sh's
+#      warm_fsync: its first seconds are JIT compilation; 0: none), CACHE (2G), REGION_SIZE (4G),
+#      PMEMFS (bin/pmemfs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${PAIRS:=6}" "${PAIR_RUNTIME:=2}" "${PRE:=1}" "${CACHE:=2G}" "${REGION_SIZE:=4G}" "${PMEMFS:=bin/pmemfs}"
+: "${PAIRS:=6}" "${PAIR_RUNTIME:=2}" "${PRE:=1}" "${WARM:=5}" "${CACHE:=2G}" "${REGION_SIZE:=4G}" "${PMEMFS:=bin/pmemfs}"
 WORK=$(mktemp -d /tmp/pmemfs-fsync-pair.XXXXXX)
 cleanup() {
   for m in cached dax; do
@@ -33,6 +35,13 @@ if [ "$PRE" = 1 ]; then
     for j in 01-seqwrite 02-seqread 03-randread 04-randwrite 05-randrw; do
       DIR=$WORK/$m fio --output-format=json "bench/jobs/$j.fio" >/dev/null
     done
+  done
+fi
+if [ "$WARM" != 0 ]; then
+  sed 's/^filename_format=wal\./filename_format=warm./' bench/jobs/06-fsync.fio >"$WORK/warm.fio"
+  for m in cached dax; do
+    DIR=$WORK/$m RAMP=0 NUMJOBS=1 RUNTIME=$WARM fio --output=/dev/null "$WORK/warm.fio" >/dev/null
+    rm -f "$WORK/$m"/warm.*
   done
 fi
 export RAMP=0 NUMJOBS=1 RUNTIME=$PAIR_RUNTIME
