@@ -15,7 +15,7 @@ def iops(path):
 
 
 def main(prefix):
-    runs = sorted(glob.glob(glob.escape(prefix) + ".run*.json"),
+    runs = sorted(glob.glob(glob.escape(prefix) + ".run[0-9]*.json"),
                   key=lambda p: int(re.search(r"\.run(\d+)\.json$", p).group(1)))
     if not runs:
         sys.exit(f"median_run.py: no runs {prefix}.run*.json")
