@@ -14,17 +14,22 @@ def iops(path):
     return job["read"]["iops"] + job["write"]["iops"]
 
 
+def median(values):
+    """The median of a run's figures as run.sh keeps it: the lower middle of an even count;
+    None for none."""
+    return sorted(values)[(len(values) - 1) // 2] if values else None
+
+
 def main(prefix):
     runs = sorted(glob.glob(glob.escape(prefix) + ".run[0-9]*.json"),
                   key=lambda p: int(re.search(r"\.run(\d+)\.json$", p).group(1)))
     if not runs:
         sys.exit(f"median_run.py: no runs {prefix}.run*.json")
     figures = [(iops(p), p) for p in runs]
-    ranked = sorted(figures)
-    median = ranked[(len(ranked) - 1) // 2]  # the lower middle of an even count
-    shutil.copyfile(median[1], prefix + ".json")
+    kept = median(figures)
+    shutil.copyfile(kept[1], prefix + ".json")
     with open(prefix + ".runs.json", "w") as f:
-        json.dump({"iops": [v for v, _ in figures], "median_run": runs.index(median[1]) + 1}, f)
+        json.dump({"iops": [v for v, _ in figures], "median_run": runs.index(kept[1]) + 1}, f)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import median_run  # noqa: E402  (its median: the run kept as a job's result)
+
 TARGETS = ["tmpfs", "ramfs-c", "noop-c", "noop-c-hl", "noop-java", "noop-kernel", "pmemfs-cached", "pmemfs-dax",
            "pmemfs-kernel-cached", "pmemfs-kernel-dax"]
 LABELS = {"tmpfs": "tmpfs", "ramfs-c": "C RAM fs (libfuse3)", "noop-c": "C no-op (libfuse3)",
@@ -277,6 +280,12 @@ def placement(key):
     return key.split("@", 1)[1] if "@" in key else None
 
 
+def row_label(label, key):
+    """A row's label: the job's, with the placement of a pinned key in brackets."""
+    pl = placement(key)
+    return label + (f" [{PLACE_LABEL.get(pl, pl)}]" if pl else "")
+
+
 def read_rc(raw, t, key):
     path = os.path.join(raw, t, f"{key}.rc")
     if not os.path.exists(path):
@@ -302,9 +311,7 @@ def repeated_cells(raw, ran, rows, run):
     if not keys:
         return []
     runs = {(t, k): (load(os.path.join(raw, t, f"{k}.runs.json")) or {}).get("iops") for t in ran for k in keys}
-
-    def med(v):
-        return sorted(v)[(len(v) - 1) // 2] if v else None
+    med = median_run.median  # the run run.sh kept as the job's result
     md = [f"### Repeated cells ({run.get('repeats', '?')} runs each, one mount)", "",
           "These cells move most between runs on this machine, so each ran several times in a row; the "
           "table above shows the median run. Here: median (lowest-highest) of the runs, as ratios to "
@@ -342,8 +349,7 @@ def main(out):
     rows = []
     for job, direction, unit, label in ROWS:
         for key in keys_of(raw, ran, job):
-            pl = placement(key)
-            rows.append((key, direction, unit, label + (f" [{PLACE_LABEL.get(pl, pl)}]" if pl else "")))
+            rows.append((key, direction, unit, row_label(label, key)))
     results, errors = {}, []
     for t in ran:
         results[t] = {}

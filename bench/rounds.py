@@ -22,8 +22,7 @@ def ratios(out, rounds):
                and "skipped" not in (report.load(os.path.join(raw, t, "meta.json")) or {})]
         for job, direction, unit, label in report.ROWS:
             for key in report.keys_of(raw, ran, job):
-                pl = report.placement(key)
-                row = label + (f" [{report.PLACE_LABEL.get(pl, pl)}]" if pl else "")
+                row = report.row_label(label, key)
                 if row not in labels:
                     labels.append(row)
                 base = report.figure(report.load(os.path.join(raw, report.BASE, f"{key}.json")), direction, unit)
