@@ -339,6 +339,29 @@ def repeated_cells(raw, ran, rows, run):
     return md
 
 
+def paired_fsync(raw):
+    """Markdown: cached over DAX on the append+fsync job, both mounted side by side and run in
+    alternation by bench/fsync-pair.sh (run.sh PAIRED), per placement."""
+    res = load(os.path.join(raw, "fsync-pair.json"))
+    if not res or not res.get("placements"):
+        return []
+    before = " and ".join(w for w, on in (("the data jobs", res.get("pre")),
+                                         (f"a {res.get('warm_seconds', 0):g} s warm-up", res.get("warm_seconds"))) if on)
+    md = ["### Cached against DAX on the append+fsync job, paired", "",
+          f"Both modes on the /dev/fuse frontend, mounted side by side on fresh regions"
+          f"{' after ' + before if before else ''}; the job ran {res.get('pairs', '?')} times on each, {res.get('seconds_per_run', '?')} s "
+          "a run, alternating (cached first in odd pairs, DAX first in even ones), so each ratio compares two "
+          "runs seconds apart. The cells above compare mounts minutes apart. The criterion of issue 10 "
+          "(cached at least the DAX figure) is read here: the median of the per-pair ratios.", "",
+          "| placement | cached/DAX median | lowest-highest | write+fsync/s per pair (cached/DAX) |", "|---|--:|--:|---|"]
+    for pl, r in res["placements"].items():
+        runs = ", ".join(f"{c / 1000:.1f}k/{d / 1000:.1f}k" for c, d in zip(r["cached"], r["dax"]))
+        label = {"same": "same CPU", "split": "split CPUs"}.get(pl, pl)
+        md.append(f"| {label} | {r['median']:.3f} | {r['min']:.3f}-{r['max']:.3f} | {runs} |")
+    md.append("")
+    return md
+
+
 def main(out):
     raw = os.path.join(out, "raw")
     run = load(os.path.join(raw, "run.json")) or {}
@@ -412,6 +435,7 @@ def main(out):
         md.append(f"| {label} | {absval} | " + " | ".join(cells) + " |")
     md += ["", "Columns: " + "; ".join(f"{SHORT[t]} = {LABELS[t]}" for t in [BASE] + others if t in ran) + ".", ""]
     md += repeated_cells(raw, ran, rows, run)
+    md += paired_fsync(raw)
 
     md += ["## Throughput and latency", "",
            "Latency is fio's completion latency per operation in µs (p50 / p99 / p99.9). "

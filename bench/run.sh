@@ -53,7 +53,12 @@ else
   # 4 KiB jobs 60-190k IOPS on one mount, the append+fsync job +-15 %) run REPEATS times; the
   # report takes the median run and shows the range.
   : "${REPEATS:=3}" "${REPEAT_KEYS:=randread@free randwrite@free fsync@same fsync@split}"
+  # Cached against DAX on the append+fsync job, the two mounted side by side and run in
+  # alternation (bench/fsync-pair.sh): targets run minutes apart here, and their spread on this
+  # job (+-15 %) is larger than the difference between the modes.
+  : "${PAIRED:=1}"
 fi
+: "${PAIRED:=0}"
 : "${REPEATS:=1}" "${REPEAT_KEYS:=}"
 : "${WARM_FSYNC:=5}" "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
 # The hot overwrite runs to its size on pmemfs (its WA needs every pass); elsewhere only its
@@ -387,6 +392,25 @@ run_target() {
   log "$name: done in $((SECONDS - t0)) s"
 }
 
+# run_paired: with PAIRED=1 and both kernel-frontend pmemfs targets run, bench/fsync-pair.sh on
+# fresh mounts of its own (the bench's region is no longer needed: removed first) -> RAW/fsync-pair.json.
+run_paired() {
+  [ "$PAIRED" = 1 ] || return
+  local t
+  for t in pmemfs-kernel-cached pmemfs-kernel-dax; do
+    [ -f "$RAW/$t/meta.json" ] && ! grep -q '"skipped"' "$RAW/$t/meta.json" || return
+  done
+  [ -n "$REGION_MADE" ] && [ -z "${KEEP_REGION:-}" ] && rm -f "$PMEMFS_REGION" && REGION_MADE=
+  log "cached against DAX, append+fsync, paired (bench/fsync-pair.sh)"
+  local t0=$SECONDS
+  JSON=$RAW/fsync-pair.json PMEMFS=$PMEMFS CACHE=$PMEMFS_CACHE_SIZE REGION_SIZE=$PMEMFS_REGION_SIZE \
+    timeout --signal=INT --kill-after=30 1800 "$HERE/fsync-pair.sh" same split >"$RAW/fsync-pair.log" 2>&1 &
+  FIO_PID=$!
+  wait "$FIO_PID" || log "fsync-pair.sh failed: $(tail -3 "$RAW/fsync-pair.log" | tr '\n' ' ')"
+  FIO_PID=
+  log "paired runs done in $((SECONDS - t0)) s: $(grep -h median "$RAW/fsync-pair.log" | tr '\n' ' ')"
+}
+
 main() {
   local t0=$SECONDS load0
   load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -396,13 +420,14 @@ main() {
   [[ " $TARGETS " == *" pmemfs-"* ]] && pmemfs_ok && pmemfs_frontends >/dev/null
   local t
   for t in $TARGETS; do run_target "$t"; done
+  run_paired
   cat >"$RAW/run.json" <<EOF
 {"quick": $([ "$QUICK" = 1 ] && echo true || echo false), "seconds": $((SECONDS - t0)),
  "runtime": "$RUNTIME", "ramp": "$RAMP", "size": "$SIZE", "numjobs": $NUMJOBS, "wal_size": "$WAL_SIZE", "warm_fsync": "$WARM_FSYNC",
  "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
  "hot_max_runtime": $HOT_MAX_RUNTIME, "hot_others_runtime": $HOT_OTHERS_RUNTIME,
  "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA", "c_max_write": $C_MAX_WRITE,
- "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "repeats": $REPEATS, "repeat_keys": "$REPEAT_KEYS", "free_jobs": "$FREE_JOBS", "pin_numjobs": $PIN_NUMJOBS,
+ "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "repeats": $REPEATS, "repeat_keys": "$REPEAT_KEYS", "paired": $PAIRED, "free_jobs": "$FREE_JOBS", "pin_numjobs": $PIN_NUMJOBS,
  "fio_cpu": "$FIO_CPU", "server_cpu": "$SERVER_CPU", "all_cpus": "$ALL_CPUS",
  "pmemfs_frontends": "$FRONTENDS", "pmemfs_mount_opts": "${PMEMFS_MOUNT_OPTS:-}",
  "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",
