@@ -397,9 +397,13 @@ def main(out):
               f"{run.get('hot_loops')} passes over {run.get('hot_size_mb')} MiB (at most {run.get('hot_max_runtime', '?')} s "
               f"on pmemfs, {run.get('hot_others_runtime', '?')} s elsewhere, where only its rate counts). ioengine=psync.")
     md.append(f"Load average (1, 5, 15 min) at the start: {run.get('load_start', '?')}, at the end: "
-              f"{run.get('load_end', '?')}, on {os.cpu_count()} CPUs: above the CPU count, other work shared "
-              "the machine and the figures are noisy. Targets run one after the other, so a ratio also "
-              "carries any change of load between them (the 1-minute load per target is in the line above).")
+              f"{run.get('load_end', '?')}, on {os.cpu_count()} CPUs (the bench's own fio and servers count in it). " + (
+                  "Job order: every target was mounted at once and each job ran on every target before the "
+                  "next job, the first target rotating from job to job and the others stopped (SIGSTOP) "
+                  "meanwhile, so a job's ratios compare runs about a minute apart; the seconds per target "
+                  "above are its time mounted." if run.get("order") == "job" else
+                  "Targets ran one after the other, so a ratio also carries any change of load between them "
+                  "(the 1-minute load per target is in the line above)."))
     md.append("")
     md.append(f"CPU placement ({os.cpu_count()} CPUs): the 4 KiB jobs ({run.get('pin_jobs', '?')}) ran once per "
               f"placement: **same CPU** = fio ({run.get('pin_numjobs', '?')} job) and every thread of the "

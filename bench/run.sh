@@ -22,12 +22,21 @@
 #        QUICK=1 bench/run.sh    (about 15-35 s per target; pinned: rand read/write, 2 ways)
 # Environment: TARGETS="tmpfs ramfs-c ..." (subset/order), JOBS="seqwrite randread ..."
 #   (subset of job names), PLACEMENTS, OUT=dir (default bench/out), NUMJOBS, RUNTIME, SIZE,
-#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.XXXXXX.region, one per run), PMEMFS_REGION_SIZE,
+#   PMEMFS_REGION (default /dev/shm/pmemfs-bench.XXXXXX.region, one per run; in job order one
+#   per target beside it: .NAME.region), PMEMFS_REGION_SIZE, ORDER (job or target), PAIRED,
 #   PMEMFS_CACHE_SIZE, PMEMFS_MOUNT_OPTS, NOOP_KERNEL_CMD, REPEATS and REPEAT_KEYS (job@placement
 #   keys run REPEATS times, the median run counts; full mode: 3 for the noisiest four). The binaries must be built
 #   (make bench does it).
 #
-# Every mount this script makes is recorded and unmounted on exit (trap), whatever happens.
+# Order (ORDER): job (default) mounts every target at once, a region each (2 GiB in full mode),
+# and runs each job on every target before the next job, the first target rotating, the
+# targets waiting for their turn stopped (SIGSTOP); target runs every job on one target, then
+# the next target (one region, 4 GiB). On this VM the whole machine drifts by 10-30 % over
+# minutes (ramfs-c's figures moved that much between two runs), and in target order a ratio
+# compares runs up to 15 minutes apart.
+#
+# Every mount this script makes is recorded and unmounted on exit (trap), whatever happens
+# (stopped servers are continued first).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +56,7 @@ if [ "$QUICK" = 1 ]; then
   : "${PLACEMENTS:=same split}" "${PIN_JOBS:=randread randwrite}"
 else
   : "${RUNTIME:=3}" "${RAMP:=1}" "${SIZE:=512m}" "${WAL_SIZE:=64m}" "${NRFILES:=10000}"
-  : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}" "${PMEMFS_REGION_SIZE:=4G}"
+  : "${HOT_SIZE_MB:=64}" "${HOT_LOOPS:=16}"
   : "${PLACEMENTS:=same split free}" "${PIN_JOBS:=randread randwrite randrw fsync}"
   # The cells whose one window moves most between runs on a small VM (measured: the unpinned
   # 4 KiB jobs 60-190k IOPS on one mount, the append+fsync job +-15 %) run REPEATS times; the
@@ -58,13 +67,17 @@ else
   # job (+-15 %) is larger than the difference between the modes.
   : "${PAIRED:=1}"
 fi
+# Job order (see run_job_order) keeps every target mounted at once, a region each: 2 GiB regions
+# then, so that four pmemfs regions, their caches and the RAM targets fit in RAM together.
+: "${ORDER:=job}"
+[ "$ORDER" = job ] && [ "$QUICK" != 1 ] && : "${PMEMFS_REGION_SIZE:=2G}"
 : "${PAIRED:=0}"
 : "${REPEATS:=1}" "${REPEAT_KEYS:=}"
 : "${WARM_FSYNC:=5}" "${NUMJOBS:=2}" "${HOT_MAX_RUNTIME:=90}" "${META_MAX_RUNTIME:=60}" "${TMPFS_SIZE:=4g}"
 # The hot overwrite runs to its size on pmemfs (its WA needs every pass); elsewhere only its
 # rate counts, so it stops after HOT_OTHERS_RUNTIME seconds.
 : "${HOT_OTHERS_RUNTIME:=10}"
-: "${PMEMFS_CACHE_SIZE:=2G}"
+: "${PMEMFS_CACHE_SIZE:=2G}" "${PMEMFS_REGION_SIZE:=4G}"
 : "${FUSE_OPTS_JAVA:=big_writes,max_write=131072,auto_unmount,default_permissions}"
 # default_permissions on every FUSE target, as pmemfs mounts: the kernel checks modes (a FUSE
 # request carries no supplementary groups, so a filesystem cannot check them itself). It costs
@@ -84,7 +97,22 @@ WORK=$(mktemp -d /tmp/pmemfs-bench.XXXXXX)
 # One region per run, so that two benches on one machine never format each other's region.
 : "${PMEMFS_REGION:=/dev/shm/$(basename "$WORK").region}"
 MOUNTS=()      # mount points this script mounted
-REGION_MADE=   # set once this script ran pmemfs mkfs on PMEMFS_REGION
+REGIONS_MADE=()   # the region files this script ran pmemfs mkfs on (removed at exit)
+
+# region_of NAME: the region of a pmemfs target: PMEMFS_REGION in target order (one target at
+# a time), one file per target beside it in job order.
+region_of() {
+  if [ "$ORDER" = job ]; then echo "${PMEMFS_REGION%.region}.$1.region"; else echo "$PMEMFS_REGION"; fi
+}
+
+remove_regions() {  # unless KEEP_REGION: gives their RAM back
+  local r
+  [ -n "${KEEP_REGION:-}" ] && return
+  for r in "${REGIONS_MADE[@]}"; do
+    grep -q "^$r " /proc/mounts || rm -f "$r"
+  done
+  REGIONS_MADE=()
+}
 declare -A PIDS KINDS
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -100,8 +128,24 @@ wait_mounted() {  # mnt timeout_s [pid]
   done
 }
 
+# freeze MNT / thaw MNT: stop and continue every server process of the target at MNT (job
+# order: a target waiting for its turn runs nothing). FROZEN lists the stopped mounts.
+declare -A FROZEN
+freeze() {
+  local p
+  for p in $(server_pids "$1"); do kill -STOP "$p" 2>/dev/null; done
+  FROZEN[$1]=1
+}
+thaw() {
+  local p
+  [ -n "${FROZEN[$1]:-}" ] || return 0
+  for p in $(server_pids "$1"); do kill -CONT "$p" 2>/dev/null; done
+  unset "FROZEN[$1]"
+}
+
 unmount_target() {  # mnt: never leaves the mount or its daemon behind
   local mnt=$1 pid=${PIDS[$1]:-} kind=${KINDS[$1]:-}
+  thaw "$mnt"
   if is_mounted "$mnt"; then
     case $kind in
       pmemfs) timeout 60 "$PMEMFS" umount "$mnt" >>"$WORK/umount.log" 2>&1 ;;
@@ -130,9 +174,7 @@ cleanup() {
   for m in "${MOUNTS[@]}"; do unmount_target "$m"; done
   MOUNTS=()
   # The emulated region is ours (mkfs --force): give its RAM back unless asked to keep it.
-  if [ -n "$REGION_MADE" ] && [ -z "${KEEP_REGION:-}" ] && ! grep -q "^$PMEMFS_REGION " /proc/mounts; then
-    rm -f "$PMEMFS_REGION"
-  fi
+  remove_regions
   # Only remove the work dir once nothing is mounted below it.
   if ! grep -q " $WORK/" /proc/mounts; then rm -rf "$WORK"; else log "left $WORK: still mounted"; fi
 }
@@ -227,13 +269,15 @@ mount_target() {
         *) pmemfs_frontends | grep -qw jnr-fuse && frontend=--frontend=jnr-fuse ;;
       esac
       # A fresh region per mode, so wear and write amplification start from zero.
-      REGION_MADE=1
-      "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$PMEMFS_REGION" >"$RAW/$name/mkfs.log" 2>&1 \
+      local region
+      region=$(region_of "$name")
+      REGIONS_MADE+=("$region")
+      "$PMEMFS" mkfs --size "$PMEMFS_REGION_SIZE" --force "$region" >"$RAW/$name/mkfs.log" 2>&1 \
         || { echo "pmemfs mkfs failed (see $RAW/$name/mkfs.log)"; return 1; }
       KINDS[$mnt]=pmemfs; MOUNTS+=("$mnt")
       # shellcheck disable=SC2086 # PMEMFS_MOUNT_OPTS: extra mount flags, word-split on purpose
       setsid timeout 60 "$PMEMFS" mount --cache-size "$PMEMFS_CACHE_SIZE" --dax="$dax" $frontend ${PMEMFS_MOUNT_OPTS:-} --background \
-        "$PMEMFS_REGION" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
+        "$region" "$mnt" >"$RAW/$name/daemon.log" 2>&1 \
         || { echo "pmemfs mount failed (see $RAW/$name/daemon.log)"; return 1; } ;;
     *) echo "unknown target"; return 1 ;;
   esac
@@ -349,47 +393,100 @@ warm_fsync() {
   rm -f "$1"/warm.*
 }
 
-run_target() {
-  local name=$1 reason t0=$SECONDS load0
-  load0=$(cut -d' ' -f1 /proc/loadavg)
-  local mnt=$WORK/$name
+# The state of each mounted target (job order keeps several mounted at once).
+declare -A T0 LOAD0 OPTS DIRECTS BUSY
+MOUNTED_TARGETS=()
+
+# open_target NAME: mounts NAME; on failure writes its skipped meta.json and returns 1.
+open_target() {
+  local name=$1 reason mnt=$WORK/$1
   mkdir -p "$RAW/$name"
+  T0[$name]=$SECONDS; LOAD0[$name]=$(cut -d' ' -f1 /proc/loadavg); BUSY[$name]=0
   if ! mount_target "$name" "$mnt" >"$WORK/reason"; then
     reason=$(tr '\n' ' ' <"$WORK/reason")
     log "$name: skipped: $reason"
     printf '{"target": "%s", "skipped": "%s"}\n' "$name" "${reason//\"/\'}" >"$RAW/$name/meta.json"
     unmount_target "$mnt"
-    return
+    return 1
   fi
-  export DIR=$mnt DIRECT
-  DIRECT=$(probe_direct "$mnt")
-  local opts
-  opts=$(awk -v m="$mnt" '$2 == m { print $3 " " $4 }' /proc/mounts)
-  log "$name: mounted at $mnt ($opts), direct=$DIRECT"
+  DIRECTS[$name]=$(probe_direct "$mnt")
+  OPTS[$name]=$(awk -v m="$mnt" '$2 == m { print $3 " " $4 }' /proc/mounts)
+  log "$name: mounted at $mnt (${OPTS[$name]}), direct=${DIRECTS[$name]}"
   rm -f "$RAW/$name/.last-stats.json"
   stats "$name" "$mnt" "$RAW/$name/.last-stats.json"
-  local f job pl
+  MOUNTED_TARGETS+=("$name")
+}
+
+# target_job NAME JOBFILE: runs one job file on a mounted target (every placement of a pinned
+# job), with the warm-ups that go before it.
+target_job() {
+  local name=$1 f=$2 mnt=$WORK/$1 job pl js=$SECONDS
+  job=$(job_name "$f")
+  export DIR=$mnt DIRECT=${DIRECTS[$name]}
+  [ "$job" = filecreate ] && warm_meta "$mnt"
+  [ "$job" = fsync ] && warm_fsync "$mnt"
+  if [[ " $PIN_JOBS " == *" $job "* ]]; then
+    for pl in $PLACEMENTS; do
+      [ "$pl" = free ] && [[ " $FREE_JOBS " != *" $job "* ]] && continue
+      run_job "$name" "$mnt" "$f" "$job" "$pl"
+    done
+  else
+    run_job "$name" "$mnt" "$f" "$job" ""
+  fi
+  BUSY[$name]=$((BUSY[$name] + SECONDS - js))
+}
+
+# close_target NAME: unmounts it and writes its meta.json.
+close_target() {
+  local name=$1 sizes
+  unmount_target "$WORK/$name"
+  # The C targets print the largest read and write they were sent when they unmount.
+  sizes=$(grep -o 'largest read [0-9]* bytes.*' "$RAW/$name/daemon.log" 2>/dev/null | tail -1 | tr -d '"\\')
+  printf '{"target": "%s", "direct": %s, "mount": "%s", "seconds": %d, "job_seconds": %d, "requests": "%s", "load": "%s -> %s"}\n' \
+    "$name" "${DIRECTS[$name]}" "${OPTS[$name]}" $((SECONDS - T0[$name])) "${BUSY[$name]}" "$sizes" "${LOAD0[$name]}" \
+    "$(cut -d' ' -f1 /proc/loadavg)" >"$RAW/$name/meta.json"
+  log "$name: done ($((SECONDS - T0[$name])) s mounted, ${BUSY[$name]} s in its jobs)"
+}
+
+job_files() {  # the job files JOBS selects (every one when empty; the layout job always)
+  local f job
   for f in "$HERE"/jobs/*.fio; do
     job=$(job_name "$f")
     if [ -n "$JOBS" ] && [ "$job" != layout ] && [[ " $JOBS " != *" $job "* ]]; then continue; fi
-    [ "$job" = filecreate ] && warm_meta "$mnt"
-    [ "$job" = fsync ] && warm_fsync "$mnt"
-    if [[ " $PIN_JOBS " == *" $job "* ]]; then
-      for pl in $PLACEMENTS; do
-        [ "$pl" = free ] && [[ " $FREE_JOBS " != *" $job "* ]] && continue
-        run_job "$name" "$mnt" "$f" "$job" "$pl"
-      done
-    else
-      run_job "$name" "$mnt" "$f" "$job" ""
-    fi
+    echo "$f"
   done
-  unmount_target "$mnt"
-  # The C targets print the largest read and write they were sent when they unmount.
-  local sizes
-  sizes=$(grep -o 'largest read [0-9]* bytes.*' "$RAW/$name/daemon.log" 2>/dev/null | tail -1 | tr -d '"\\')
-  printf '{"target": "%s", "direct": %s, "mount": "%s", "seconds": %d, "requests": "%s", "load": "%s -> %s"}\n' \
-    "$name" "$DIRECT" "$opts" $((SECONDS - t0)) "$sizes" "$load0" "$(cut -d' ' -f1 /proc/loadavg)" >"$RAW/$name/meta.json"
-  log "$name: done in $((SECONDS - t0)) s"
+}
+
+# ORDER=target: one target after the other, every job on it, then the next target.
+run_target_order() {
+  local t f
+  for t in $TARGETS; do
+    open_target "$t" || continue
+    for f in $(job_files); do target_job "$t" "$f"; done
+    close_target "$t"
+  done
+}
+
+# ORDER=job: every target mounted at once (a region each), each job run on every target before
+# the next job, the first target rotating from job to job; the targets not running a job are
+# stopped (SIGSTOP of their server processes), so their timers and write-back wait for their own
+# turn. A job's ratios then compare runs about a minute apart instead of up to 15 minutes.
+run_job_order() {
+  local t f i n k=0
+  for t in $TARGETS; do
+    open_target "$t" && freeze "$WORK/$t"
+  done
+  n=${#MOUNTED_TARGETS[@]}
+  for f in $(job_files); do
+    for ((i = 0; i < n; i++)); do
+      t=${MOUNTED_TARGETS[$(((i + k) % n))]}
+      thaw "$WORK/$t"
+      target_job "$t" "$f"
+      freeze "$WORK/$t"
+    done
+    k=$((k + 1))
+  done
+  for t in "${MOUNTED_TARGETS[@]}"; do close_target "$t"; done
 }
 
 # run_paired: with PAIRED=1 and both kernel-frontend pmemfs targets run, bench/fsync-pair.sh on
@@ -400,7 +497,7 @@ run_paired() {
   for t in pmemfs-kernel-cached pmemfs-kernel-dax; do
     [ -f "$RAW/$t/meta.json" ] && ! grep -q '"skipped"' "$RAW/$t/meta.json" || return
   done
-  [ -n "$REGION_MADE" ] && [ -z "${KEEP_REGION:-}" ] && rm -f "$PMEMFS_REGION" && REGION_MADE=
+  remove_regions
   log "cached against DAX, append+fsync, paired (bench/fsync-pair.sh)"
   local t0=$SECONDS
   JSON=$RAW/fsync-pair.json PMEMFS=$PMEMFS CACHE=$PMEMFS_CACHE_SIZE REGION_SIZE=$PMEMFS_REGION_SIZE \
@@ -419,7 +516,10 @@ main() {
   log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime $RUNTIME (s unless marked) per timed job; pinned: $PIN_JOBS ($PLACEMENTS)"
   [[ " $TARGETS " == *" pmemfs-"* ]] && pmemfs_ok && pmemfs_frontends >/dev/null
   local t
-  for t in $TARGETS; do run_target "$t"; done
+  case $ORDER in
+    job) run_job_order ;;
+    *) run_target_order ;;
+  esac
   run_paired
   cat >"$RAW/run.json" <<EOF
 {"quick": $([ "$QUICK" = 1 ] && echo true || echo false), "seconds": $((SECONDS - t0)),
@@ -427,7 +527,7 @@ main() {
  "nrfiles": $NRFILES, "hot_size_mb": $HOT_SIZE_MB, "hot_loops": $HOT_LOOPS,
  "hot_max_runtime": $HOT_MAX_RUNTIME, "hot_others_runtime": $HOT_OTHERS_RUNTIME,
  "fuse_opts_c": "$FUSE_OPTS_C", "fuse_opts_java": "$FUSE_OPTS_JAVA", "c_max_write": $C_MAX_WRITE,
- "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "repeats": $REPEATS, "repeat_keys": "$REPEAT_KEYS", "paired": $PAIRED, "free_jobs": "$FREE_JOBS", "pin_numjobs": $PIN_NUMJOBS,
+ "placements": "$PLACEMENTS", "pin_jobs": "$PIN_JOBS", "repeats": $REPEATS, "repeat_keys": "$REPEAT_KEYS", "paired": $PAIRED, "order": "$ORDER", "free_jobs": "$FREE_JOBS", "pin_numjobs": $PIN_NUMJOBS,
  "fio_cpu": "$FIO_CPU", "server_cpu": "$SERVER_CPU", "all_cpus": "$ALL_CPUS",
  "pmemfs_frontends": "$FRONTENDS", "pmemfs_mount_opts": "${PMEMFS_MOUNT_OPTS:-}",
  "pmemfs_cache_size": "$PMEMFS_CACHE_SIZE", "pmemfs_region_size": "$PMEMFS_REGION_SIZE",
