@@ -59,7 +59,7 @@ clean:
 # make bench: fio suite on tmpfs, a C RAM filesystem on libfuse 3 (the baseline of the ratios),
 # the no-op FUSE filesystems (C/libfuse3, Java/jnr-fuse) and pmemfs (cached and DAX, on each
 # frontend it has) side by side, 4 KiB jobs pinned both ways -> bench/out/report.md + PNGs.
-# Full: about 23 min; QUICK=1: about 3 min (a smoke test).
+# Full: about 21 min; QUICK=1: about 3 min (a smoke test).
 BENCH_PKGS := libfuse3-dev pkg-config gnuplot-nox fio fuse3 libfuse2
 QUICK ?= 0
 bench:
