@@ -356,8 +356,7 @@ def paired_fsync(raw):
           "| placement | cached/DAX median | lowest-highest | write+fsync/s per pair (cached/DAX) |", "|---|--:|--:|---|"]
     for pl, r in res["placements"].items():
         runs = ", ".join(f"{c / 1000:.1f}k/{d / 1000:.1f}k" for c, d in zip(r["cached"], r["dax"]))
-        label = {"same": "same CPU", "split": "split CPUs"}.get(pl, pl)
-        md.append(f"| {label} | {r['median']:.3f} | {r['min']:.3f}-{r['max']:.3f} | {runs} |")
+        md.append(f"| {PLACE_LABEL.get(pl, pl)} | {r['median']:.3f} | {r['min']:.3f}-{r['max']:.3f} | {runs} |")
     md.append("")
     return md
 

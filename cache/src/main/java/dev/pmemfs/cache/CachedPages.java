@@ -8,9 +8,9 @@ import dev.pmemfs.device.Region;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -205,7 +205,9 @@ public final class CachedPages implements Pages {
     private Page lookup(long page) {
         // Caffeine first: a page moving in or out is the same object. One hit in HIT_SAMPLE is
         // recorded for the eviction policy, the others are quiet reads.
-        Page p = ThreadLocalRandom.current().nextInt(HIT_SAMPLE) == 0 ? clean.getIfPresent(page) : cleanPolicy.getIfPresentQuietly(page);
+        Page p = ThreadLocalRandom.current().nextInt(HIT_SAMPLE) == 0
+                ? clean.getIfPresent(page)
+                : cleanPolicy.getIfPresentQuietly(page);
         if (p != null) {
             return p;
         }
