@@ -140,9 +140,7 @@ public final class FileHandle implements AutoCloseable {
         long first = pos / BLOCK;
         long last = (pos + n - 1) / BLOCK;
         long[] out = new long[(int) (last - first + 1)];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = fs.map.lookup(in.rec, first + i);
-        }
+        fs.map.lookup(in.rec, first, out);
         return out;
     }
 

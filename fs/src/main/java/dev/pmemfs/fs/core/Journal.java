@@ -6,6 +6,7 @@ import dev.pmemfs.fs.layout.Geometry;
 import dev.pmemfs.fs.layout.JournalRecord;
 import dev.pmemfs.fs.layout.JournalRecord.Anchor;
 import dev.pmemfs.fs.layout.JournalRecord.Range;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -167,6 +168,22 @@ final class Journal {
     long getLong(long block, int offset) {
         byte[] img = current(block);
         return img != null ? BlockCrc.le(img).getLong(offset) : region.getLong(block * BlockCrc.BLOCK + offset);
+    }
+
+    /** {@code n} longs of a block from {@code offset} on into {@code dst} from {@code at}: one image lookup for all. */
+    void getLongs(long block, int offset, long[] dst, int at, int n) {
+        byte[] img = current(block);
+        if (img != null) {
+            ByteBuffer b = BlockCrc.le(img);
+            for (int k = 0; k < n; k++) {
+                dst[at + k] = b.getLong(offset + k * 8);
+            }
+        } else {
+            long base = block * BlockCrc.BLOCK + offset;
+            for (int k = 0; k < n; k++) {
+                dst[at + k] = region.getLong(base + k * 8L);
+            }
+        }
     }
 
     /** The transaction's image of a block, created from the current one on first use; edit it in place. */
