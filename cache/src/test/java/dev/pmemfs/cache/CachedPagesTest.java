@@ -235,4 +235,43 @@ final class CachedPagesTest {
             assertArrayEquals(filled(99_999), media(3));
         }
     }
+
+    /**
+     * Scan resistance with sampled hit recording (one request in 16 records a hit): in a full
+     * cache of 512 pages, 64 pages read 400 times each survive two scans of 1,500 other pages (all
+ * of them in every run here; 60 required),
+     * while the same 64 pages read once do not (the control: the scans do evict). Guards against
+     * recording no hits at all, which leaves the hot pages to be evicted like the cold ones. The
+     * cache is filled first because Caffeine's frequency sketch only starts counting once the
+     * cache is half full.
+     */
+    @Test
+    void read_hotPagesSurviveScansOfAFullCache() {
+        int kept = hotPagesKeptAfterScans(400);
+        assertTrue(kept >= 60, "hot pages kept: " + kept + " of 64");
+        int cold = hotPagesKeptAfterScans(0);
+        assertTrue(cold <= 8, "pages read once are evicted by the scans: " + cold + " of 64 kept");
+    }
+
+    /** Hot pages 0..63 (each read once plus {@code rereads} times) still cached after two scans. */
+    private int hotPagesKeptAfterScans(int rereads) {
+        try (CrashingRegion big = CrashingRegion.create(16L << 20);
+             CachedPages pages = new CachedPages(big, pagesOfCache(512))) {
+            readAll(pages, 3000, 3512); // fills the cache
+            for (int r = 0; r <= rereads; r++) {
+                readAll(pages, 0, 64);
+            }
+            readAll(pages, 1000, 2500);
+            readAll(pages, 1000, 2500);
+            long missed = pages.stats().misses();
+            readAll(pages, 0, 64);
+            return 64 - (int) (pages.stats().misses() - missed);
+        }
+    }
+
+    private void readAll(CachedPages pages, long from, long to) {
+        for (long p = from; p < to; p++) {
+            pages.read(p, 0, buf, 0, PAGE);
+        }
+    }
 }
