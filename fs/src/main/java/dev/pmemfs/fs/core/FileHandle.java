@@ -176,9 +176,9 @@ public final class FileHandle implements AutoCloseable {
                 long first = pos / BLOCK;
                 int count = (int) ((pos + length - 1) / BLOCK - first + 1);
                 phys = new long[count];
+                fs.map.lookup(in.rec, first, phys);
                 long need = 0;
                 for (int i = 0; i < count; i++) {
-                    phys[i] = fs.map.lookup(in.rec, first + i);
                     if (phys[i] == 0) {
                         need += BlockMap.worstCase(first + i);
                     }
