@@ -721,6 +721,15 @@ public final class CachedPages implements Pages {
         }
     }
 
+    /**
+     * Runs Caffeine's pending maintenance now, read buffer included (for tests: its read buffer
+     * drops hits while a drain is pending on the pool, so a burst of hits in a tight loop is
+     * recorded only as far as the pool keeps up).
+     */
+    void maintain() {
+        clean.cleanUp();
+    }
+
     /** Entries in the written pages' queue, live or stale (for tests). */
     int writtenEntries() {
         flushLock.lock();
