@@ -243,12 +243,12 @@ final class CachedPagesTest {
     /**
      * Scan resistance with sampled hit recording (one request in 16 records a hit): in a full
      * cache of 512 pages, 64 pages read 400 times each survive two scans of 1,500 other pages (all
- * of them in every run here; 60 required),
-     * while the same 64 pages read once do not (the control: the scans do evict). Guards against
-     * recording no hits at all, which leaves the hot pages to be evicted like the cold ones. The
-     * cache is filled first because Caffeine's frequency sketch only starts counting once the
-     * cache is half full; its maintenance runs after each round of reads, as when the pool thread
-     * keeps up (in a tight loop on a busy machine the read buffer dropped most hits: 26 kept).
+     * of them in every run here; 60 required), while the same 64 pages read once do not (the
+     * control: the scans do evict). Guards against recording no hits at all, which leaves the
+     * hot pages to be evicted like the cold ones. The cache is filled first because Caffeine's
+     * frequency sketch only starts counting once the cache is half full; its maintenance runs
+     * after each round of reads, as when the pool thread keeps up (in a tight loop on a busy
+     * machine the read buffer dropped most hits: 26 kept).
      */
     @Test
     void read_hotPagesSurviveScansOfAFullCache() {

@@ -65,9 +65,10 @@ final class BlockMap {
             long leaf;
             long at;
             if (fb < InodeRecord.DIRECT || fb >= MAX_BLOCKS) {
-                out[i++] = lookup(r, fb);
+                out[i++] = lookup(r, fb); // a direct pointer, or past the largest file (0)
                 continue;
-            } else if (fb < LIMIT1) {
+            }
+            if (fb < LIMIT1) {
                 leaf = r.indirect1;
                 at = fb - InodeRecord.DIRECT;
             } else if (fb < LIMIT2) {
