@@ -38,18 +38,7 @@ final class BlockMap {
         if (fb < InodeRecord.DIRECT) {
             return r.direct[(int) fb];
         }
-        if (fb < LIMIT1) {
-            return pointer(r.indirect1, fb - InodeRecord.DIRECT);
-        }
-        if (fb < LIMIT2) {
-            long x = fb - LIMIT1;
-            return pointer(pointer(r.indirect2, x / P), x % P);
-        }
-        if (fb < MAX_BLOCKS) {
-            long x = fb - LIMIT2;
-            return pointer(pointer(pointer(r.indirect3, x / (P * P)), x / P % P), x % P);
-        }
-        return 0;
+        return fb < MAX_BLOCKS ? pointer(leaf(r, fb), slot(fb)) : 0;
     }
 
     /**
@@ -62,32 +51,40 @@ final class BlockMap {
         int i = 0;
         while (i < out.length) {
             long fb = first + i;
-            long leaf;
-            long at;
             if (fb < InodeRecord.DIRECT || fb >= MAX_BLOCKS) {
                 out[i++] = lookup(r, fb); // a direct pointer, or past the largest file (0)
                 continue;
             }
-            if (fb < LIMIT1) {
-                leaf = r.indirect1;
-                at = fb - InodeRecord.DIRECT;
-            } else if (fb < LIMIT2) {
-                long x = fb - LIMIT1;
-                leaf = pointer(r.indirect2, x / P);
-                at = x % P;
-            } else {
-                long x = fb - LIMIT2;
-                leaf = pointer(pointer(r.indirect3, x / (P * P)), x / P % P);
-                at = x % P;
-            }
-            int n = (int) Math.min(out.length - i, P - at);
+            long leaf = leaf(r, fb);
+            long slot = slot(fb);
+            int n = (int) Math.min(out.length - i, P - slot);
             if (leaf == 0) {
                 Arrays.fill(out, i, i + n, 0);
             } else {
-                journal.getLongs(leaf, (int) (at * 8), out, i, n);
+                journal.getLongs(leaf, (int) (slot * 8), out, i, n);
             }
             i += n;
         }
+    }
+
+    /**
+     * The indirect block that holds the pointer of file block {@code fb} (from
+     * {@link InodeRecord#DIRECT} up to {@link #MAX_BLOCKS}), or 0 when a hole above it covers it.
+     */
+    private long leaf(InodeRecord r, long fb) {
+        if (fb < LIMIT1) {
+            return r.indirect1;
+        }
+        if (fb < LIMIT2) {
+            return pointer(r.indirect2, (fb - LIMIT1) / P);
+        }
+        long x = fb - LIMIT2;
+        return pointer(pointer(r.indirect3, x / (P * P)), x / P % P);
+    }
+
+    /** The slot of file block {@code fb}'s pointer in its {@link #leaf}: every level starts P-aligned from DIRECT. */
+    private static long slot(long fb) {
+        return (fb - InodeRecord.DIRECT) % P;
     }
 
     private long pointer(long block, long i) {
