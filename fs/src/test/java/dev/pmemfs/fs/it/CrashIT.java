@@ -42,8 +42,8 @@ final class CrashIT {
                     + " && head -c 300000 /dev/urandom > '" + mnt + "/busy/'$i/x || exit " + WRITE_FAILED
                     + "; echo $i > '" + progress + "'; done")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            long before = waitForProgress(progress, 3, writer);
-            long after = waitForProgress(progress, before + 2, writer);
+            long before = Pmemfs.waitForCount(progress, 3, writer);
+            long after = Pmemfs.waitForCount(progress, before + 2, writer);
             assertTrue(writer.isAlive() && after > before, "the writer is not writing: " + before + " -> " + after);
             m.kill9();
             assertTrue(writer.waitFor(20, TimeUnit.SECONDS), "the writer did not notice the kill");
@@ -66,23 +66,6 @@ final class CrashIT {
             sh("rm -rf '" + work + "'");
         }
         assertFalse(Pmemfs.mounted(mnt));
-    }
-
-    /** Waits until the writer's counter reaches {@code atLeast}; returns it. */
-    private static long waitForProgress(Path progress, long atLeast, Process writer) throws IOException, InterruptedException {
-        long deadline = System.currentTimeMillis() + 30_000;
-        long n = 0;
-        while (System.currentTimeMillis() < deadline && writer.isAlive()) {
-            if (Files.exists(progress)) {
-                String s = Files.readString(progress).strip();
-                n = s.isEmpty() ? n : Long.parseLong(s);
-                if (n >= atLeast) {
-                    return n;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("the writer made no progress (counter " + n + ", alive " + writer.isAlive() + ")");
     }
 
     /**

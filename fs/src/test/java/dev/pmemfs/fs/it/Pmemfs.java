@@ -92,6 +92,29 @@ final class Pmemfs {
         return region;
     }
 
+    /**
+     * Waits, 30 s at most and while {@code writer} lives, until the number that starts the last
+     * line of {@code counter} reaches {@code atLeast}; returns it. For writer scripts that note
+     * their progress in a file, overwriting it ({@code echo $i > file}) or appending to it
+     * ({@code echo $i ... >> file}).
+     */
+    static long waitForCount(Path counter, long atLeast, Process writer) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        long n = 0;
+        while (System.currentTimeMillis() < deadline && writer.isAlive()) {
+            if (Files.exists(counter)) {
+                List<String> lines = Files.readAllLines(counter);
+                String last = lines.isEmpty() ? "" : lines.getLast().strip();
+                n = last.isEmpty() ? n : Long.parseLong(last.split(" ", 2)[0]); // empty: overwritten just now
+                if (n >= atLeast) {
+                    return n;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the writer made no progress (count " + n + ", alive " + writer.isAlive() + ")");
+    }
+
     static boolean mounted(Path mnt) {
         try {
             String me = " " + mnt.toAbsolutePath() + " ";

@@ -56,13 +56,13 @@ final class UnmountIT {
                         + " dd if='" + work + "/src/'$s of=f$i bs=64k conv=fsync status=none || exit " + WRITE_FAILED
                         + "; echo $i $s >> '" + done + "'; done";
                 writer = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                long before = waitForLines(done, 20, writer);
+                long before = Pmemfs.waitForCount(done, 20, writer);
 
                 if (how.equals("lazy")) {
                     sh("fusermount3 -u -z '" + mnt + "'").ok();
                     assertFalse(Pmemfs.mounted(mnt), "the lazy unmount left the mount in the tree");
                     // The writer goes on in the detached filesystem: requests after the unmount.
-                    long after = waitForLines(done, before + 20, writer);
+                    long after = Pmemfs.waitForCount(done, before + 20, writer);
                     assertTrue(writer.isAlive(), "the writer stopped after a lazy unmount (" + before + " -> " + after + " files)");
                     writer.destroyForcibly(); // mid-dd: its last reference goes with a write in flight
                     assertTrue(writer.waitFor(20, TimeUnit.SECONDS), "the writer did not die");
@@ -151,21 +151,5 @@ final class UnmountIT {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             return false;
         }
-    }
-
-    /** Waits until the writer has noted {@code atLeast} files; returns how many it has. */
-    private static long waitForLines(Path done, long atLeast, Process writer) throws IOException, InterruptedException {
-        long deadline = System.currentTimeMillis() + 30_000;
-        long n = 0;
-        while (System.currentTimeMillis() < deadline && writer.isAlive()) {
-            if (Files.exists(done)) {
-                n = Files.readAllLines(done).size();
-                if (n >= atLeast) {
-                    return n;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("the writer made no progress (" + n + " files, alive " + writer.isAlive() + ")");
     }
 }
