@@ -15,6 +15,8 @@
 #      IOPS of each run and the ratios; bench/report.py reads OUT/raw/fsync-pair.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 : "${PAIRS:=6}" "${PAIR_RUNTIME:=2}" "${PRE:=1}" "${WARM:=5}" "${CACHE:=2G}" "${REGION_SIZE:=4G}" "${PMEMFS:=bin/pmemfs}"
 : "${FRONTEND:=kernel}" "${JSON:=}"
 [ -n "$JSON" ] && rm -f "$JSON"
@@ -43,11 +45,7 @@ if [ "$PRE" = 1 ]; then
   done
 fi
 if [ "$WARM" != 0 ]; then
-  sed 's/^filename_format=wal\./filename_format=warm./' bench/jobs/06-fsync.fio >"$WORK/warm.fio"
-  for m in cached dax; do
-    DIR=$WORK/$m RAMP=0 NUMJOBS=1 RUNTIME=$WARM fio --output=/dev/null "$WORK/warm.fio" >/dev/null
-    rm -f "$WORK/$m"/warm.*
-  done
+  for m in cached dax; do fsync_warmup "$WORK/$m" "$WARM" "$WORK"; done
 fi
 export RAMP=0 NUMJOBS=1 RUNTIME=$PAIR_RUNTIME
 for pl in "${@:-same split}"; do

@@ -40,6 +40,8 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD=${BUILD:-$HERE/build}
 OUT=${OUT:-$HERE/out}
@@ -388,9 +390,7 @@ warm_meta() {
 # fio's one-second ramp does not cover that. Run on every target, like warm_meta.
 warm_fsync() {
   [ "${RAMP//[!0-9]/}" = 0 ] && return
-  sed 's/^filename_format=wal\./filename_format=warm./' "$HERE/jobs/06-fsync.fio" >"$WORK/warm-fsync.fio"
-  DIR=$1 NUMJOBS=1 RAMP=0 RUNTIME=$WARM_FSYNC timeout 120 fio --output=/dev/null "$WORK/warm-fsync.fio" >/dev/null 2>&1
-  rm -f "$1"/warm.*
+  fsync_warmup "$1" "$WARM_FSYNC" "$WORK" 2>/dev/null
 }
 
 # The state of each mounted target (job order keeps several mounted at once).
