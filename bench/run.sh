@@ -515,7 +515,6 @@ main() {
   command -v fio >/dev/null || { log "fio is missing (make bench installs it)"; exit 1; }
   log "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); targets: $TARGETS; runtime $RUNTIME (s unless marked) per timed job; pinned: $PIN_JOBS ($PLACEMENTS)"
   [[ " $TARGETS " == *" pmemfs-"* ]] && pmemfs_ok && pmemfs_frontends >/dev/null
-  local t
   case $ORDER in
     job) run_job_order ;;
     *) run_target_order ;;
